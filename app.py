@@ -1,0 +1,146 @@
+"""A1 Wallet: the application factory. `flask --app app run`, `gunicorn 'app:create_app()'`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+
+from web.config import PROJECT_ROOT, Config
+from web.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    overrides = dict(config or {})
+    settings = Config(overrides.get("INSTANCE_PATH"))
+    app.config.from_mapping(settings.as_dict())
+    if "DATABASE_URL" in overrides:
+        from web.config import normalise_database_url
+
+        overrides["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(overrides.pop("DATABASE_URL"))
+    app.config.from_mapping(overrides)
+    app.instance_path = app.config["INSTANCE_PATH"]
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(PROJECT_ROOT / "translations"),
+    )
+    htmx.init_app(app)
+    from web.i18n import install_fast_template_gettext
+
+    install_fast_template_gettext(app)
+    _init_login(app)
+
+    from web.database import init_database
+
+    init_database(app)
+
+    from web.errors import init_errors
+    from web.security import init_security
+
+    init_security(app)
+    init_errors(app)
+
+    from web.admin import bp as admin_bp
+    from web.api import bp as api_bp
+    from web.ask import bp as ask_bp
+    from web.auth import bp as auth_bp
+    from web.certificates.routes import bp as certificates_bp
+    from web.operator import bp as operator_bp
+    from web.push import bp as push_bp
+    from web.pwa import bp as pwa_bp
+    from web.support import bp as support_bp
+    from web.verify import bp as verify_bp
+    from web.wallet import bp as wallet_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(wallet_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(verify_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pwa_bp)
+    app.register_blueprint(push_bp)
+    app.register_blueprint(operator_bp)
+    app.register_blueprint(ask_bp)
+    app.register_blueprint(support_bp)
+
+    from web.cli import register_cli
+
+    register_cli(app)
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        from web.i18n import LANGUAGE_NAMES, page_languages, select_locale
+
+        return {
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in page_languages()],
+            "current_locale": select_locale(),
+            "country_name": localised_country_name,
+        }
+
+    from web.countries import localised_country_name
+
+    app.add_template_filter(localised_country_name, "country_name")
+    app.add_template_filter(_duration, "duration")
+
+    return app
+
+
+def _duration(seconds: float | None) -> str:
+    """42 s, 3 min 5 s, 2 h 10 min: how long ago, for the support console."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _select_locale() -> str:
+    from web.i18n import select_locale
+
+    return select_locale()
+
+
+def _init_login(app: Flask) -> None:
+    from flask import jsonify, redirect, url_for
+    from flask_babel import lazy_gettext as _l
+
+    from web.auth.services import load_signed_in_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = app.config["SESSION_PROTECTION"]
+    login_manager.user_loader(load_signed_in_user)
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if request.headers.get("HX-Request"):
+            # A login page swapped into a fragment would be nonsense: send the browser there.
+            response = app.response_class(status=401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": "authentication required", "status": 401}), 401
+        return redirect(login_url)

@@ -1,0 +1,266 @@
+"""Tap-to-support-notified time of "An authority is asking" on loopback (issue 7).
+
+    .venv/bin/python benchmarks/alert_latency.py [--alerts 200] [--workers 2] [--poll 0.05]
+
+One alert at a time: the clock starts when the phone's `POST /ask` (JSON, Idempotency-Key,
+CSRF token, signed-in session) is sent to gunicorn and stops when the push-service stand-in
+(tests/push_service.py) receives the alert push for the on-duty support agent: the server writes
+the incident and the push into its outbox in one transaction, and the relay
+(`flask outbox relay --poll 0.05`, a separate process) sends it, VAPID-signed and encrypted.
+The floor is a bare POST round trip to the same server (`POST /bench/bare`, no database), timed
+in the same loop, alternating with the alerts. Prints median and p99 of each and the ratios.
+The relay's polling interval is part of the figure (half of it on average: a random pause
+between alerts keeps them out of step with the relay's polling).
+Set BENCH_DATABASE_URL=postgresql://… to measure on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._server import ROOT, bench_env, flask_cli, gunicorn, workdir
+from tests.push_service import PushServiceStandIn
+
+EMPLOYEE = "bench.employee@example.com"
+AGENT = "anna.support@example.com"
+PASSWORD = "benchmark password 1"  # noqa: S105 (a throwaway database's only employee)
+WARM_UP = 10
+RELAY = [sys.executable, "-m", "flask", "--app", "app", "outbox", "relay"]
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+INCIDENT_URL = re.compile(r"/support/incidents/(\d+)")
+
+
+class TimedStandIn(PushServiceStandIn):
+    """The stand-in, noting when each push arrives (before it decrypts and answers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: dict[int, float] = {}  # incident id → perf_counter at arrival
+        self.condition = threading.Condition()
+
+    def _handle(self, request) -> None:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        super()._handle(request)
+        with self.lock:
+            record = next((r for r in reversed(self.received) if r.path == request.path), None)
+        payload = (record.payload or {}) if record else {}
+        match = INCIDENT_URL.search(payload.get("url", ""))
+        if record and record.status == 201 and match:
+            with self.condition:
+                self.arrived.setdefault(int(match.group(1)), started)
+                self.condition.notify_all()
+
+    def wait_for(self, incident_id: int, timeout: float = 30) -> float:
+        with self.condition:
+            if not self.condition.wait_for(lambda: incident_id in self.arrived, timeout):
+                raise TimeoutError(f"no alert push for incident {incident_id} in {timeout} s")
+            return self.arrived[incident_id]
+
+
+def prepare(env: dict[str, str], stand_in: TimedStandIn) -> None:
+    """The database, an employee on a trip, an on-duty agent whose phone is the stand-in."""
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "companies", "create", "Bench Bau GmbH")
+    flask_cli(
+        env,
+        "users",
+        "create",
+        EMPLOYEE,
+        "--role",
+        "employee",
+        "--company",
+        "Bench Bau GmbH",
+        "--family-name",
+        "Kowalski",
+        "--given-names",
+        "Jan",
+        "--birth-date",
+        "1985-06-01",
+        "--home-state",
+        "DE",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    flask_cli(env, "users", "create", AGENT, "--role", "support")
+    today = date.today()
+    flask_cli(
+        env,
+        "trips",
+        "create",
+        "--employee",
+        EMPLOYEE,
+        "--destination",
+        "FR",
+        "--start",
+        (today - timedelta(days=2)).isoformat(),
+        "--end",
+        (today + timedelta(days=30)).isoformat(),
+    )
+    os.environ.update(env)
+    from app import create_app
+    from web.extensions import db
+    from web.models import User
+    from web.push.services import save_subscription, validate_subscription
+    from web.push.vapid import vapid
+
+    app = create_app()
+    with app.app_context():
+        vapid()  # the key, made once here rather than raced for by the processes
+        agent = db.session.query(User).filter_by(email=AGENT).one()
+        phone = stand_in.new_browser("agent-phone")
+        save_subscription(agent, validate_subscription(phone.subscription_json()))
+        db.session.commit()
+        db.engine.dispose()
+
+
+class Phone:
+    """The employee's signed-in session on one keep-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+        login = self.request("GET", "/login")
+        token = CSRF_META.search(login).group(1)
+        form = f"email={EMPLOYEE}&password={PASSWORD}&csrf_token={token}".replace("@", "%40")
+        self.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        wallet = self.request("GET", "/wallet/")
+        self.csrf = CSRF_META.search(wallet).group(1)
+
+    def request(self, method: str, path: str, body: str | None = None, headers=None) -> str:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: HTTP {response.status}: {text[:300]}")
+        return text
+
+    def alert(self) -> tuple[int, float, float]:
+        """POST /ask; returns the incident id and the perf_counter at sending and at the answer."""
+        body = json.dumps(
+            {
+                "certificate_id": None,
+                "latitude": None,
+                "longitude": None,
+                "tapped_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+        headers = {
+            "Idempotency-Key": str(uuid.uuid4()),
+            "X-CSRFToken": self.csrf,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        sent = time.perf_counter()
+        answer = json.loads(self.request("POST", "/ask", body, headers))
+        return int(answer["id"]), sent, time.perf_counter()
+
+    def bare(self) -> float:
+        started = time.perf_counter()
+        self.request("POST", "/bench/bare", "{}", {"Content-Type": "application/json"})
+        return time.perf_counter() - started
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * fraction) - 1)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--alerts", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--poll", type=float, default=0.05, help="the relay's polling interval")
+    args = parser.parse_args()
+
+    with TimedStandIn() as stand_in:
+        env = bench_env(
+            workdir(),
+            SESSION_COOKIE_SECURE="0",  # plain http on loopback
+            VAPID_SUBJECT="mailto:ops@a1wallet.eu",
+            PUSH_ALLOWED_ENDPOINTS=stand_in.base_url + "/",
+            ASK_LIMIT="1000000 per minute",
+            LOGIN_LIMIT_PER_CLIENT="1000 per minute",
+        )
+        prepare(env, stand_in)
+        relay = subprocess.Popen(
+            [*RELAY, "--poll", str(args.poll)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            with gunicorn(env, workers=args.workers) as port:
+                phone = Phone(port)
+                bare: list[float] = []
+                answered: list[float] = []
+                notified: list[float] = []
+                for i in range(WARM_UP + args.alerts):
+                    floor = phone.bare()
+                    incident_id, sent, answer = phone.alert()
+                    arrived = stand_in.wait_for(incident_id)
+                    if i >= WARM_UP:
+                        bare.append(floor)
+                        answered.append(answer - sent)
+                        notified.append(arrived - sent)
+                    if relay.poll() is not None:
+                        raise RuntimeError(relay.stderr.read().decode()[-2000:])
+                    # Taps come at any moment: not in step with the relay's polling.
+                    time.sleep(random.uniform(0, args.poll))
+        finally:
+            relay.terminate()
+            relay.wait(timeout=15)
+        pushes = [r for r in stand_in.received if r.status == 201]
+
+    database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
+    print(
+        f"{args.alerts} alerts one at a time (after {WARM_UP} to warm up), gunicorn "
+        f"{args.workers} workers, {database}, relay polling every {args.poll * 1000:.0f} ms, "
+        "loopback"
+    )
+    print(f"{'':<34} {'median ms':>10} {'p99 ms':>10}")
+    rows = [
+        ("bare POST round trip", bare),
+        ("POST /ask round trip (201)", answered),
+        ("tap → support notified (push)", notified),
+    ]
+    for name, values in rows:
+        print(
+            f"{name:<34} {statistics.median(values) * 1000:>10.2f} "
+            f"{percentile(values, 0.99) * 1000:>10.2f}"
+        )
+    base_median, base_p99 = statistics.median(bare), percentile(bare, 0.99)
+    for name, values in rows[1:]:
+        print(
+            f"{'ratio ' + name.split(' (')[0] + ' / bare':<34} "
+            f"{statistics.median(values) / base_median:>9.1f}× "
+            f"{percentile(values, 0.99) / base_p99:>9.1f}×"
+        )
+    print(f"pushes received by the stand-in: {len(pushes)} (urgency {pushes[-1].urgency})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

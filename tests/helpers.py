@@ -1,0 +1,48 @@
+"""Small helpers shared by tests."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+_CSRF_RE = re.compile(
+    r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|name="csrf-token" content="([^"]+)"'
+)
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the page at ``path`` (every page carries one in a meta tag)."""
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(
+    client: FlaskClient,
+    path: str,
+    data: dict | None = None,
+    *,
+    token_from: str | None = None,
+    **kwargs,
+):
+    token = csrf_token(client, token_from or path)
+    return client.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def vectors_module():
+    """The test-vector script (fixed keys, sample claims), loaded by path once, so tests work
+    whatever pytest's import mode is."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "a1w1_make_vectors"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent / "vectors" / "make_vectors.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

@@ -1,0 +1,371 @@
+"""Login, logout, per-device sign-ins, remember-me, invitations and password reset."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import PASSWORD
+from tests.helpers import csrf_token, post_form
+from web.extensions import db
+from web.models import AuditEvent, Role, SignIn, User
+
+
+@pytest.fixture
+def employee_email(data) -> str:
+    company = data.company()
+    return data.email_of_employee(data.employee(company))
+
+
+def _cookie(client, name):
+    return client.get_cookie(name)
+
+
+def test_login_page_renders(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    assert b'name="email"' in response.data and b'name="password"' in response.data
+
+
+def test_employee_login_lands_in_wallet_and_is_remembered(client, auth, employee_email):
+    response = auth.login(employee_email)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/wallet/")
+    assert _cookie(client, "remember_token") is not None
+    assert client.get("/wallet/").status_code == 200
+
+
+def test_shared_device_login_is_not_remembered(client, auth, employee_email):
+    auth.login(employee_email, shared_device="y")
+    assert _cookie(client, "remember_token") is None
+    assert client.get("/wallet/").status_code == 200
+
+
+def test_admin_is_not_remembered(client, auth, data):
+    company = data.company()
+    data.user(Role.EMPLOYER_ADMIN, company, email="boss@example.com")
+    response = auth.login("boss@example.com")
+    assert response.headers["Location"].endswith("/admin/employees")
+    assert _cookie(client, "remember_token") is None
+
+
+def test_wrong_password_is_refused_and_audited(client, auth, app, employee_email):
+    response = auth.login(employee_email, password="wrong password")
+    assert response.status_code == 401
+    assert b"Wrong email or password" in response.data
+    assert client.get("/wallet/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.login_failed"))
+
+
+def test_unknown_email_gets_the_same_answer(auth):
+    response = auth.login("nobody@example.com")
+    assert response.status_code == 401
+    assert b"Wrong email or password" in response.data
+
+
+def test_inactive_user_cannot_login(auth, app, employee_email):
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == employee_email)).active = False
+        db.session.commit()
+    assert auth.login(employee_email).status_code == 401
+
+
+def test_password_of_64_and_more_characters(app, client, auth, data):
+    long_password = "ü" * 40 + "x" * 60  # 100 characters, non-ASCII included
+    company = data.company()
+    data.user(Role.EMPLOYER_ADMIN, company, email="long@example.com", password=long_password)
+    assert auth.login("long@example.com", password=long_password).status_code == 302
+
+
+def test_logout_revokes_session_and_remember_cookie_replay(client, auth, app, employee_email):
+    auth.login(employee_email)
+    session_cookie = _cookie(client, "session").value
+    remember_cookie = _cookie(client, "remember_token").value
+    response = auth.logout()
+    assert response.status_code == 302
+    assert '"cache"' in response.headers["Clear-Site-Data"]
+    # An attacker (or a late response) replays both cookies: refused.
+    attacker = app.test_client()
+    attacker.set_cookie("session", session_cookie)
+    attacker.set_cookie("remember_token", remember_cookie)
+    assert attacker.get("/wallet/").status_code == 302
+    attacker.delete_cookie("session")
+    assert attacker.get("/wallet/").status_code == 302
+
+
+def test_remember_cookie_alone_restores_the_session_until_revoked(
+    client, auth, app, employee_email
+):
+    auth.login(employee_email)
+    remember_cookie = _cookie(client, "remember_token").value
+    phone = app.test_client()
+    phone.set_cookie("remember_token", remember_cookie)
+    assert phone.get("/wallet/").status_code == 200  # the wallet opens abroad without a login
+    auth.logout()
+    other = app.test_client()
+    other.set_cookie("remember_token", remember_cookie)
+    assert other.get("/wallet/").status_code == 302
+
+
+def test_logout_revokes_only_that_device(app, auth, employee_email):
+    laptop = app.test_client()
+    phone = app.test_client()
+    from tests.conftest import AuthActions
+
+    AuthActions(laptop).login(employee_email)
+    AuthActions(phone).login(employee_email)
+    AuthActions(laptop).logout()
+    assert laptop.get("/wallet/").status_code == 302
+    assert phone.get("/wallet/").status_code == 200
+
+
+def test_sign_out_everywhere(app, employee_email):
+    from tests.conftest import AuthActions
+
+    laptop, phone = app.test_client(), app.test_client()
+    AuthActions(laptop).login(employee_email)
+    AuthActions(phone).login(employee_email)
+    replay = phone.get_cookie("session").value
+    response = post_form(laptop, "/account/sign-out-everywhere", token_from="/account")
+    assert response.status_code == 302
+    assert laptop.get("/wallet/").status_code == 302
+    assert phone.get("/wallet/").status_code == 302
+    attacker = app.test_client()
+    attacker.set_cookie("session", replay)
+    assert attacker.get("/wallet/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(SignIn).where(SignIn.revoked_at.is_(None))) is None
+
+
+def test_password_change_revokes_every_sign_in(app, employee_email):
+    from tests.conftest import AuthActions
+
+    laptop, phone = app.test_client(), app.test_client()
+    AuthActions(laptop).login(employee_email)
+    AuthActions(phone).login(employee_email)
+    response = post_form(
+        laptop,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "password": "a new passphrase here",
+            "confirm": "a new passphrase here",
+        },
+        token_from="/account",
+    )
+    assert response.status_code == 302
+    assert phone.get("/wallet/").status_code == 302
+    assert laptop.get("/wallet/").status_code == 302
+    assert (
+        AuthActions(app.test_client()).login(employee_email, "a new passphrase here").status_code
+        == 302
+    )
+    assert AuthActions(app.test_client()).login(employee_email, PASSWORD).status_code == 401
+
+
+def test_password_change_needs_the_current_password(client, auth, employee_email):
+    auth.login(employee_email)
+    response = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "not it",
+            "password": "a new passphrase here",
+            "confirm": "a new passphrase here",
+        },
+        token_from="/account",
+    )
+    assert response.status_code == 400
+    assert b"current password is wrong" in response.data
+    assert client.get("/wallet/").status_code == 200
+
+
+def test_account_lists_devices_and_signs_out_one(app, employee_email):
+    from tests.conftest import AuthActions
+
+    laptop, phone = app.test_client(), app.test_client()
+    AuthActions(laptop).login(employee_email, **{})
+    phone.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (Linux; Android 14) Chrome/130.0 Mobile"
+    AuthActions(phone).login(employee_email)
+    page = laptop.get("/account").get_data(as_text=True)
+    assert "Chrome on Android" in page
+    with app.app_context():
+        phone_sign_in = db.session.scalar(
+            select(SignIn).where(SignIn.device_label == "Chrome on Android")
+        )
+    post_form(
+        laptop,
+        "/account/devices/sign-out",
+        {"device": phone_sign_in.logout_token},
+        token_from="/account",
+    )
+    assert phone.get("/wallet/").status_code == 302
+    assert laptop.get("/wallet/").status_code == 200
+
+
+def test_cannot_sign_out_another_users_device(app, data, employee_email):
+    from tests.conftest import AuthActions
+
+    company = data.company()
+    other_email = data.email_of_employee(data.employee(company))
+    victim, attacker = app.test_client(), app.test_client()
+    AuthActions(victim).login(other_email)
+    AuthActions(attacker).login(employee_email)
+    with app.app_context():
+        victim_sign_in = db.session.scalar(
+            select(SignIn).join(User).where(User.email == other_email)
+        )
+    response = post_form(
+        attacker,
+        "/account/devices/sign-out",
+        {"device": victim_sign_in.logout_token},
+        token_from="/account",
+    )
+    assert response.status_code == 404
+    assert victim.get("/wallet/").status_code == 200
+
+
+def test_login_redirects_only_to_local_next(client, data, auth, employee_email):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"email": employee_email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"].endswith("/wallet/")
+
+
+def test_htmx_request_without_login_gets_hx_redirect(client):
+    response = client.get("/admin/employees?q=a", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_login_is_throttled_per_account(app, client, employee_email):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
+    from tests.conftest import AuthActions
+
+    for _ in range(3):
+        assert AuthActions(app.test_client()).login(employee_email, "bad guess").status_code == 401
+    # Fourth attempt, from another client, even with the right password: throttled.
+    assert AuthActions(app.test_client()).login(employee_email).status_code == 429
+
+
+def test_login_is_throttled_per_client(app, client, data):
+    app.config["LOGIN_LIMIT_PER_CLIENT"] = "3 per 10 minutes"
+    from tests.conftest import AuthActions
+
+    actions = AuthActions(client)
+    for i in range(3):
+        assert actions.login(f"user{i}@example.com", "bad guess").status_code == 401
+    response = actions.login("someone-else@example.com", "bad guess")
+    assert response.status_code == 429
+    assert b"Too many attempts" in response.data
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def _link_from_flash(html: str) -> str:
+    match = re.search(r'value="(https?://[^"]+/invitation/[^"]+)"', html)
+    assert match, "no invitation link shown"
+    return match.group(1)
+
+
+def test_invitation_sets_password_once(app, client, auth, data):
+    company = data.company()
+    data.user(Role.EMPLOYER_ADMIN, company, email="boss@example.com")
+    auth.login("boss@example.com")
+    response = post_form(
+        client,
+        "/admin/employees/new",
+        {
+            "email": "new.hire@example.com",
+            "family_name": "Nowak",
+            "given_names": "Ewa",
+            "birth_date": "1990-05-06",
+            "nationality": "PL",
+            "residence_state": "PL",
+            "home_state": "PL",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    link = _link_from_flash(response.get_data(as_text=True))
+    path = link.split("a1.example.test", 1)[1]
+    newcomer = app.test_client()
+    assert newcomer.get(path).status_code == 200
+    set_response = post_form(
+        newcomer, path, {"password": "my own passphrase", "confirm": "my own passphrase"}
+    )
+    assert set_response.status_code == 302
+    from tests.conftest import AuthActions
+
+    assert (
+        AuthActions(newcomer).login("new.hire@example.com", "my own passphrase").status_code == 302
+    )
+    # The link works once.
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_invitation_expires_after_7_days(app, data):
+    from datetime import timedelta
+
+    from web.auth.services import INVITE, issue_action_token, peek_action_token
+    from web.models import ActionToken
+
+    company = data.company()
+    employee_id = data.employee(company, password=None)
+    with app.app_context(), app.test_request_context():
+        from web.models import Employee
+
+        user = db.session.get(Employee, employee_id).user
+        token = issue_action_token(user, INVITE)
+        db.session.commit()
+        row = db.session.scalar(select(ActionToken))
+        assert row.expires_at - row.created_at == timedelta(days=7)
+        assert peek_action_token(token, INVITE) is not None
+        row.expires_at = row.created_at - timedelta(seconds=1)
+        db.session.commit()
+        assert peek_action_token(token, INVITE) is None
+
+
+def test_password_reset_flow_and_no_enumeration(app, client, employee_email, caplog):
+    caplog.set_level("INFO", logger="a1wallet.mail")
+    unknown = post_form(client, "/reset-password", {"email": "nobody@example.com"})
+    known = post_form(client, "/reset-password", {"email": employee_email})
+    assert unknown.status_code == known.status_code == 302
+    assert employee_email not in caplog.text  # the log masks the address
+    link = re.search(r"https://a1\.example\.test(/reset-password/\S+)", caplog.text)
+    assert link, "the reset link goes to the log when no mail server is configured"
+    path = link.group(1)
+    response = post_form(
+        client, path, {"password": "reset passphrase ok", "confirm": "reset passphrase ok"}
+    )
+    assert response.status_code == 302
+    from tests.conftest import AuthActions
+
+    assert (
+        AuthActions(app.test_client()).login(employee_email, "reset passphrase ok").status_code
+        == 302
+    )
+    assert client.get(path).status_code == 404
+
+
+def test_new_password_rules(client, app, data):
+    from web.auth.services import INVITE, issue_action_token
+
+    company = data.company()
+    employee_id = data.employee(company, password=None)
+    with app.app_context(), app.test_request_context():
+        from web.models import Employee
+
+        token = issue_action_token(db.session.get(Employee, employee_id).user, INVITE)
+        db.session.commit()
+    path = f"/invitation/{token}"
+    short = post_form(client, path, {"password": "short", "confirm": "short"})
+    assert short.status_code == 400 and b"at least 10" in short.data
+    differ = post_form(client, path, {"password": "long enough one", "confirm": "long enough two"})
+    assert differ.status_code == 400 and b"differ" in differ.data
+    ok = post_form(client, path, {"password": "long enough one", "confirm": "long enough one"})
+    assert ok.status_code == 302

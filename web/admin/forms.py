@@ -1,0 +1,103 @@
+"""Form fields of the employer console. The rules live in web/admin/services.py; a form only
+renders fields and carries the CSRF token, so the form, the CSV import and the CLI agree."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TelField
+
+from web.admin.services import TRIP_KIND_LABELS
+from web.countries import country_choices
+from web.forms import ServiceValidatedForm, select_choices
+from web.i18n import LANGUAGE_NAMES, app_languages
+
+
+class EmployeeForm(ServiceValidatedForm):
+    email = StringField(_l("Work email"), render_kw={"type": "email", "autocomplete": "off"})
+    family_name = StringField(_l("Family name (as on the ID)"))
+    given_names = StringField(_l("Given names (as on the ID)"))
+    family_name_ascii = StringField(
+        _l("Family name in Latin letters"),
+        description=_l("Leave empty to derive it; fill in when the ID shows another spelling."),
+    )
+    given_names_ascii = StringField(_l("Given names in Latin letters"))
+    birth_date = DateField(_l("Birth date"))
+    nationality = SelectField(_l("Nationality"))
+    residence_state = SelectField(_l("Country of residence"))
+    home_state = SelectField(_l("Home country (where insured)"))
+    phone = TelField(
+        _l("Mobile phone"), description=_l("Support calls this number when an authority asks.")
+    )
+    locale = SelectField(_l("Language"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        countries = select_choices(country_choices(), blank=True)
+        for name in ("nationality", "residence_state", "home_state"):
+            getattr(self, name).choices = countries
+        self.locale.choices = select_choices(
+            [(code, LANGUAGE_NAMES[code]) for code in app_languages()], blank=True
+        )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"))
+
+
+class TripForm(ServiceValidatedForm):
+    destination_state = SelectField(_l("Destination country"))
+    work_states = SelectMultipleField(
+        _l("Countries where the employee works on this trip"),
+        description=_l("The destination is always included."),
+    )
+    start_date = DateField(_l("First day"))
+    end_date = DateField(_l("Last day"))
+    kind = SelectField(_l("Kind of trip"))
+    purpose = StringField(
+        _l("Purpose"), description=_l("For example: client workshop, site assembly.")
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.destination_state.choices = select_choices(country_choices(), blank=True)
+        self.work_states.choices = select_choices(country_choices())
+        self.kind.choices = select_choices(list(TRIP_KIND_LABELS.items()))
+
+
+class CertificateForm(ServiceValidatedForm):
+    """Fields of a provisional certificate; the official form adds the authority's details."""
+
+    document_type = SelectField(_l("Document"))
+    legislation_state = SelectField(_l("Social security legislation of"))
+    work_states = SelectMultipleField(_l("Countries of work covered"))
+    valid_from = DateField(_l("Valid from"))
+    valid_to = DateField(_l("Valid until (last day)"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.document_type.choices = select_choices(
+            [
+                ("A1", _l("A1 (EU, EEA, Switzerland, United Kingdom)")),
+                ("CoC", _l("Certificate of Coverage (bilateral agreement)")),
+            ]
+        )
+        self.legislation_state.choices = select_choices(country_choices(), blank=True)
+        self.work_states.choices = select_choices(country_choices())
+
+
+class OfficialCertificateForm(CertificateForm):
+    issuing_institution = StringField(
+        _l("Issuing institution"), description=_l("As printed on the document, e.g. DE:DRV-BUND.")
+    )
+    authority_reference = StringField(_l("Authority's reference"))
+    document = FileField(_l("The authority's document (PDF, at most 10 MB)"))
+
+
+class RevokeForm(FlaskForm):
+    reason = StringField(_l("Reason for the withdrawal"))
+
+
+class ExtendForm(FlaskForm):
+    valid_to = DateField(_l("New last day"))

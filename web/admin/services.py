@@ -1,0 +1,460 @@
+"""Employer console rules: employees, CSV import, trips. Views call these; tests call these."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from web.access import for_company
+from web.audit import record_audit_event
+from web.auth.services import normalise_email, revoke_all_sign_ins
+from web.extensions import db
+from web.models import (
+    Company,
+    Employee,
+    EmployeeImport,
+    Role,
+    Trip,
+    TripKind,
+    TripStatus,
+    User,
+    utcnow,
+)
+from web.names import ascii_form_if_different
+from web.validation import (
+    InputError,
+    country_field,
+    country_list_field,
+    date_field,
+    date_range_fields,
+)
+
+PAGE_SIZE = 25
+MAX_TRIP_DAYS = 5 * 366
+
+
+def _name(value: str, errors: dict[str, str], name: str, *, required: bool = True) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        if required:
+            errors[name] = _("is required")
+    elif len(value) > 100:
+        errors[name] = _("is longer than 100 characters")
+    elif not value.isprintable():
+        errors[name] = _("contains characters that cannot be printed")
+    return value
+
+
+@dataclass
+class EmployeeInput:
+    email: str
+    family_name: str
+    given_names: str
+    family_name_ascii: str | None
+    given_names_ascii: str | None
+    birth_date: date
+    nationality: str
+    residence_state: str
+    home_state: str
+    phone: str | None = None
+    locale: str | None = None
+
+
+REQUIRED_CSV_COLUMNS = (
+    "email",
+    "family_name",
+    "given_names",
+    "birth_date",
+    "nationality",
+    "residence_state",
+    "home_state",
+)
+
+
+def _ascii_variant(name: str, typed: str) -> str | None:
+    """The Latin-letter form: as typed when given, else derived; None when it equals the name."""
+    variant = typed.upper() if typed else ascii_form_if_different(name)
+    return None if variant == name else variant
+
+
+def validate_email_address(value: str) -> str:
+    """The address in normal form (lower case), or InputError on the field ``email``."""
+    value = value.strip()
+    if not value:
+        raise InputError({"email": _("is required")})
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise InputError({"email": _("is not a valid email address")}) from None
+
+
+def validate_employee_input(raw: dict[str, Any], *, today: date | None = None) -> EmployeeInput:
+    """Check and normalise one employee's fields (form, CSV row and CLI share this)."""
+    today = today or date.today()
+    errors: dict[str, str] = {}
+    email = ""
+    try:
+        email = validate_email_address(raw.get("email") or "")
+    except InputError as exc:
+        errors.update(exc.errors)
+    family = _name(raw.get("family_name"), errors, "family_name")
+    given = _name(raw.get("given_names"), errors, "given_names")
+    family_ascii = _name(raw.get("family_name_ascii"), errors, "family_name_ascii", required=False)
+    given_ascii = _name(raw.get("given_names_ascii"), errors, "given_names_ascii", required=False)
+    for key, value in (("family_name_ascii", family_ascii), ("given_names_ascii", given_ascii)):
+        if value and not value.isascii():
+            errors[key] = _("must use ASCII letters only")
+    birth = date_field(raw.get("birth_date"), errors, "birth_date")
+    if birth and not (date(1900, 1, 1) <= birth <= today - timedelta(days=14 * 365)):
+        errors["birth_date"] = _("is not a plausible birth date for an employee")
+    nationality = country_field(raw.get("nationality"), errors, "nationality")
+    residence = country_field(raw.get("residence_state"), errors, "residence_state")
+    home = country_field(raw.get("home_state"), errors, "home_state")
+    phone = " ".join((raw.get("phone") or "").split()) or None
+    if phone and (len(phone) > 32 or not all(c.isdigit() or c in "+ ()-/." for c in phone)):
+        errors["phone"] = _("is not a phone number")
+    locale = (raw.get("locale") or "").strip().lower() or None
+    if locale and locale not in ("en", "fr", "de", "nl", "it", "es", "pl"):
+        errors["locale"] = _("unknown language “%(code)s”", code=locale[:8])
+    if errors:
+        raise InputError(errors)
+    assert birth is not None
+    return EmployeeInput(
+        email=email,
+        family_name=family,
+        given_names=given,
+        family_name_ascii=(family_ascii.upper() or None)
+        if family_ascii
+        else ascii_form_if_different(family),
+        given_names_ascii=(given_ascii.upper() or None)
+        if given_ascii
+        else ascii_form_if_different(given),
+        birth_date=birth,
+        nationality=nationality,
+        residence_state=residence,
+        home_state=home,
+        phone=phone,
+        locale=locale,
+    )
+
+
+def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
+    query = select(User.id).where(User.email == normalise_email(email))
+    if except_user_id is not None:
+        query = query.where(User.id != except_user_id)
+    return db.session.scalar(query) is not None
+
+
+def create_employee(company: Company, data: EmployeeInput) -> Employee:
+    """A new employee with a user account that has no password yet (the invitation sets it)."""
+    if email_taken(data.email):
+        raise InputError({"email": _("is already used by another account")})
+    user = User(
+        email=data.email, role=Role.EMPLOYEE.value, company=company, locale=data.locale, active=True
+    )
+    employee = Employee(company=company, user=user)
+    _apply(employee, data)
+    db.session.add_all([user, employee])
+    db.session.flush()
+    record_audit_event(
+        "employee.created", object_type="employee", object_id=employee.id, company_id=company.id
+    )
+    return employee
+
+
+def _apply(employee: Employee, data: EmployeeInput) -> None:
+    for name in (
+        "family_name",
+        "given_names",
+        "family_name_ascii",
+        "given_names_ascii",
+        "birth_date",
+        "nationality",
+        "residence_state",
+        "home_state",
+        "phone",
+    ):
+        setattr(employee, name, getattr(data, name))
+
+
+def update_employee(employee: Employee, data: EmployeeInput) -> Employee:
+    if email_taken(data.email, except_user_id=employee.user_id):
+        raise InputError({"email": _("is already used by another account")})
+    employee.user.email = data.email
+    if data.locale:
+        employee.user.locale = data.locale
+    _apply(employee, data)
+    record_audit_event("employee.updated", object_type="employee", object_id=employee.id)
+    return employee
+
+
+def set_employee_active(employee: Employee, active: bool) -> None:
+    """Deactivating keeps every record (certificates stay verifiable) but ends all sign-ins."""
+    employee.user.active = active
+    if not active:
+        revoke_all_sign_ins(employee.user)
+    record_audit_event(
+        "employee.reactivated" if active else "employee.deactivated",
+        object_type="employee",
+        object_id=employee.id,
+    )
+
+
+def search_employees(company_id: int, query: str = "", page: int = 1) -> tuple[list[Employee], int]:
+    """One page of the company's employees matching ``query``, and the total count."""
+    stmt = for_company(Employee, company_id).join(User)
+    query = " ".join(query.split())
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Employee.family_name).like(like),
+                func.lower(Employee.given_names).like(like),
+                func.lower(func.coalesce(Employee.family_name_ascii, "")).like(like),
+                User.email.like(like),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(Employee.family_name, Employee.given_names, Employee.id)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    return list(rows), total
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+
+@dataclass
+class CsvRow:
+    line: int  # line number in the file (the header is line 1)
+    raw: dict[str, str]
+    data: EmployeeInput | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CsvReport:
+    rows: list[CsvRow]
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def good_rows(self) -> list[CsvRow]:
+        return [r for r in self.rows if not r.errors]
+
+    @property
+    def bad_rows(self) -> list[CsvRow]:
+        return [r for r in self.rows if r.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not self.bad_rows
+
+
+MAX_CSV_ROWS = 5000
+
+
+def decode_csv_upload(data: bytes) -> str:
+    """Text of an uploaded CSV: UTF-8 (with or without BOM), else Windows-1252 as Excel writes."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def check_employee_csv(text: str) -> CsvReport:
+    """Validate every row of the CSV without writing anything; errors are reported by line."""
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
+    if not header:
+        return CsvReport(rows=[], file_errors=[_("The file is empty.")])
+    if missing:
+        return CsvReport(
+            rows=[],
+            file_errors=[_("Missing columns: %(columns)s.", columns=", ".join(missing))],
+        )
+    reader.fieldnames = header
+    rows: list[CsvRow] = []
+    seen: dict[str, int] = {}
+    for raw in reader:
+        line = reader.line_num
+        if len(rows) >= MAX_CSV_ROWS:
+            return CsvReport(
+                rows=rows, file_errors=[_("The file has more than %(n)d rows.", n=MAX_CSV_ROWS)]
+            )
+        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        if not any(values.values()):
+            continue  # blank line
+        row = CsvRow(line=line, raw=values)
+        try:
+            row.data = validate_employee_input(values)
+        except InputError as exc:
+            row.errors = dict(exc.errors)
+        email = row.data.email if row.data else normalise_email(values.get("email", ""))
+        if email and "email" not in row.errors:
+            if email in seen:
+                row.errors["email"] = _("duplicates line %(line)d of this file", line=seen[email])
+            elif email_taken(email):
+                row.errors["email"] = _("is already used by another account")
+            else:
+                seen[email] = line
+        rows.append(row)
+    if not rows:
+        return CsvReport(rows=[], file_errors=[_("The file has no employee rows.")])
+    return CsvReport(rows=rows)
+
+
+def store_employee_import(
+    company_id: int, user_id: int, filename: str, text: str
+) -> EmployeeImport:
+    batch = EmployeeImport(
+        company_id=company_id, created_by_id=user_id, filename=filename[:255], content=text
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def import_employees(batch: EmployeeImport) -> list[Employee]:
+    """Create the good rows of a stored CSV (checked again now: someone may have added an email
+    since the report). A batch imports once."""
+    if batch.imported_at is not None:
+        raise InputError({"file": _("This file was already imported.")})
+    report = check_employee_csv(batch.content)
+    if report.file_errors:
+        raise InputError({"file": " ".join(report.file_errors)})
+    company = db.session.get(Company, batch.company_id)
+    created = [create_employee(company, row.data) for row in report.good_rows if row.data]
+    batch.imported_at = utcnow()
+    batch.imported_count = len(created)
+    record_audit_event(
+        "employee.imported",
+        object_type="employee_import",
+        object_id=batch.id,
+        message=f"{len(created)} employees, {len(report.bad_rows)} rows skipped",
+    )
+    return created
+
+
+# --- trips -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TripInput:
+    destination_state: str
+    work_states: list[str]
+    start_date: date
+    end_date: date
+    kind: str
+    purpose: str
+
+
+TRIP_KIND_LABELS = {
+    TripKind.POSTING.value: _l("Posting (temporary work abroad)"),
+    TripKind.REGULAR_MULTI_STATE.value: _l("Regular work in several countries"),
+}
+
+
+def validate_trip_input(raw: dict[str, Any]) -> TripInput:
+    errors: dict[str, str] = {}
+    destination = country_field(raw.get("destination_state"), errors, "destination_state")
+    work_states = country_list_field(raw.get("work_states"), errors, "work_states")
+    if destination and destination not in work_states:
+        work_states.insert(0, destination)
+    start, end = date_range_fields(
+        raw,
+        errors,
+        "start_date",
+        "end_date",
+        max_days=MAX_TRIP_DAYS,
+        too_long=_("makes the trip longer than five years"),
+    )
+    kind = (raw.get("kind") or TripKind.POSTING.value).strip()
+    if kind not in TRIP_KIND_LABELS:
+        errors["kind"] = _("must be posting or regular_multi_state")
+    purpose = " ".join((raw.get("purpose") or "").split())
+    if len(purpose) > 200:
+        errors["purpose"] = _("is longer than 200 characters")
+    if errors:
+        raise InputError(errors)
+    assert start is not None and end is not None
+    return TripInput(destination, work_states, start, end, kind, purpose)
+
+
+def create_trip(employee: Employee, data: TripInput) -> Trip:
+    trip = Trip(company_id=employee.company_id, employee=employee)
+    _apply_trip(trip, data)
+    db.session.add(trip)
+    db.session.flush()
+    record_audit_event(
+        "trip.created", object_type="trip", object_id=trip.id, company_id=employee.company_id
+    )
+    return trip
+
+
+def _apply_trip(trip: Trip, data: TripInput) -> None:
+    trip.destination_state = data.destination_state
+    trip.work_states = ",".join(data.work_states)
+    trip.start_date = data.start_date
+    trip.end_date = data.end_date
+    trip.kind = data.kind
+    trip.purpose = data.purpose
+
+
+def update_trip(trip: Trip, data: TripInput) -> Trip:
+    if trip.status == TripStatus.CANCELLED.value:
+        raise InputError({"status": _("A cancelled trip cannot be changed.")})
+    _apply_trip(trip, data)
+    record_audit_event("trip.updated", object_type="trip", object_id=trip.id)
+    return trip
+
+
+def cancel_trip(trip: Trip) -> None:
+    if trip.status == TripStatus.CANCELLED.value:
+        return
+    trip.status = TripStatus.CANCELLED.value
+    trip.cancelled_at = utcnow()
+    record_audit_event("trip.cancelled", object_type="trip", object_id=trip.id)
+
+
+def list_trips(
+    company_id: int,
+    *,
+    employee_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    include_cancelled: bool = False,
+    page: int = 1,
+) -> tuple[list[Trip], int]:
+    """Trips of the company overlapping [start, end], optionally for one employee."""
+    stmt = for_company(Trip, company_id)
+    if employee_id is not None:
+        stmt = stmt.where(Trip.employee_id == employee_id)
+    if start is not None:
+        stmt = stmt.where(Trip.end_date >= start)
+    if end is not None:
+        stmt = stmt.where(Trip.start_date <= end)
+    if not include_cancelled:
+        stmt = stmt.where(Trip.status != TripStatus.CANCELLED.value)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(Trip.start_date, Trip.id)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    return list(rows), total

@@ -1,0 +1,53 @@
+"""JSON for integrations: the verification answer, and the OpenAPI description."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+
+from web.access import public, roles_required
+from web.api import bp
+from web.api.openapi import openapi_document
+from web.extensions import limiter
+from web.models import Role
+from web.verify.services import verify_for_inspector
+
+
+@bp.route("/verify/<path:token>")
+@public
+@limiter.limit(lambda: current_app.config["VERIFY_PAGE_LIMIT"])
+def verify(token: str) -> Response:
+    answer = verify_for_inspector(token)
+    body: dict[str, object] = {
+        "status": answer.state,
+        "checked_at": answer.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "superseded": answer.superseded,
+    }
+    if answer.details is not None:
+        body["details"] = answer.details.to_json()
+    return jsonify(body)
+
+
+@bp.route("/openapi.json")
+@public
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.route("/determinations", methods=["POST"])
+@roles_required(Role.EMPLOYER_ADMIN)
+@limiter.limit("120 per minute")
+def determinations() -> Response | tuple[Response, int]:
+    """Which legislation applies to a case and which certificate proves it (the engine of
+    web/coverage). JSON in, JSON out; 422 with every bad field named."""
+    from web.coverage import CaseError, determine
+
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify({"errors": {"body": "must be a JSON object (the case)"}, "status": 422}), 422
+    try:
+        result = determine(
+            payload, provider_filing_states=current_app.config["PROVIDER_FILING_STATES"]
+        )
+    except CaseError as exc:
+        return jsonify({"errors": exc.errors, "status": 422}), 422
+    return jsonify(result)

@@ -1,0 +1,247 @@
+"""The provider's signing keys: creation, encryption at rest, rotation, retirement, revocation,
+and the published trust and revocation lists (DESIGN §4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from datetime import date, datetime, timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import verifier
+from web.audit import record_audit_event
+from web.extensions import db
+from web.models import Certificate, CertificateStatus, KeyState, SigningKey, utcnow
+
+
+class SigningKeyError(ValueError):
+    """A key operation that cannot be done (unknown kid, wrong state)."""
+
+
+def key_encryption_key() -> bytes:
+    """The 32-byte AES key from A1W_KEY_ENCRYPTION_KEY or instance/key_encryption_key."""
+    text = current_app.config["KEY_ENCRYPTION_KEY"].strip()
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise RuntimeError("A1W_KEY_ENCRYPTION_KEY must be 32 bytes in base64url (43 characters)")
+    return raw
+
+
+def _encrypt_private_key(private_key: ec.EllipticCurvePrivateKey, kid: str) -> bytes:
+    der = private_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    nonce = os.urandom(12)
+    # The kid is bound in as associated data: a ciphertext moved to another row fails to open.
+    return nonce + AESGCM(key_encryption_key()).encrypt(nonce, der, kid.encode())
+
+
+def private_key_of(key: SigningKey) -> ec.EllipticCurvePrivateKey:
+    blob = key.private_key_encrypted
+    der = AESGCM(key_encryption_key()).decrypt(blob[:12], blob[12:], key.kid.encode())
+    private_key = serialization.load_der_private_key(der, password=None)
+    assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+    return private_key
+
+
+def public_key_of(key: SigningKey) -> ec.EllipticCurvePublicKey:
+    public_key = serialization.load_der_public_key(key.public_key_der)
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    return public_key
+
+
+def create_signing_key(*, activate: bool) -> SigningKey:
+    """A new P-256 key, published at once (in the trust list before it ever signs)."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    public_key = private_key.public_key()
+    kid = verifier.kid_text(verifier.kid_for_public_key(public_key))
+    now = utcnow()
+    key = SigningKey(
+        kid=kid,
+        public_key_der=public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        private_key_encrypted=_encrypt_private_key(private_key, kid),
+        state=KeyState.ACTIVE.value if activate else KeyState.PUBLISHED.value,
+        active_marker=1 if activate else None,
+        created_at=now,
+        published_at=now,
+        activated_at=now if activate else None,
+    )
+    db.session.add(key)
+    record_audit_event(
+        "key.created",
+        object_type="signing_key",
+        object_id=kid,
+        message="active" if activate else "published",
+    )
+    return key
+
+
+def active_signing_key() -> SigningKey:
+    """The key that signs now. The very first call creates one (the first start of the app)."""
+    key = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+    if key is not None:
+        return key
+    savepoint = db.session.begin_nested()
+    try:
+        key = create_signing_key(activate=True)
+        savepoint.commit()
+        return key
+    except IntegrityError:
+        # Another worker created the first key at the same moment: use theirs.
+        savepoint.rollback()
+        key = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+        assert key is not None
+        return key
+
+
+def get_key(kid: str) -> SigningKey:
+    key = db.session.get(SigningKey, (kid or "").strip().lower())
+    if key is None:
+        raise SigningKeyError(f"no signing key with kid {kid!r}")
+    return key
+
+
+def _retire(key: SigningKey, now: datetime) -> None:
+    key.state = KeyState.RETIRED.value
+    key.active_marker = None
+    key.retired_at = now
+
+
+def activate_key(kid: str) -> SigningKey:
+    """Make a published key the signing key; the previous active key retires."""
+    key = get_key(kid)
+    if key.state != KeyState.PUBLISHED.value:
+        raise SigningKeyError(
+            f"key {key.kid} is {key.state}; only a published key can become active"
+        )
+    now = utcnow()
+    current = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+    if current is not None:
+        _retire(current, now)
+        db.session.flush()  # free the active marker before taking it
+    key.state = KeyState.ACTIVE.value
+    key.active_marker = 1
+    key.activated_at = now
+    record_audit_event("key.activated", object_type="signing_key", object_id=key.kid)
+    return key
+
+
+def rotate_keys() -> tuple[SigningKey, SigningKey | None]:
+    """Publish a new key and make it active; the old active key retires (it keeps verifying)."""
+    old = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+    new = create_signing_key(activate=False)
+    db.session.flush()
+    activate_key(new.kid)
+    record_audit_event(
+        "key.rotated",
+        object_type="signing_key",
+        object_id=new.kid,
+        message=f"replaces {old.kid}" if old else "first key",
+    )
+    return new, old
+
+
+def retire_key(kid: str) -> SigningKey:
+    key = get_key(kid)
+    if key.state == KeyState.REVOKED.value:
+        raise SigningKeyError(f"key {key.kid} is revoked")
+    if key.state == KeyState.ACTIVE.value:
+        raise SigningKeyError(
+            f"key {key.kid} is the active key: rotate instead, so something signs"
+        )
+    if key.state != KeyState.RETIRED.value:
+        _retire(key, utcnow())
+        record_audit_event("key.retired", object_type="signing_key", object_id=key.kid)
+    return key
+
+
+def revoke_key(kid: str, reason: str = "") -> SigningKey:
+    """A revoked key never verifies again. If it was active, a new key takes over at once."""
+    key = get_key(kid)
+    if key.state == KeyState.REVOKED.value:
+        return key
+    was_active = key.state == KeyState.ACTIVE.value
+    key.state = KeyState.REVOKED.value
+    key.active_marker = None
+    key.revoked_at = utcnow()
+    key.revocation_reason = reason[:500] or None
+    record_audit_event("key.revoked", object_type="signing_key", object_id=key.kid)
+    if was_active:
+        db.session.flush()
+        create_signing_key(activate=True)
+    return key
+
+
+def _last_valid_day_signed_by() -> dict[str, date]:
+    rows = db.session.execute(
+        select(Certificate.signing_kid, func.max(Certificate.valid_to))
+        .where(Certificate.signing_kid.is_not(None))
+        .group_by(Certificate.signing_kid)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def trust_list_document(today: date | None = None) -> dict:
+    """keys.json: every key that may verify — published, active, and retired keys while a
+    certificate they signed is still within its dates. Revoked keys never appear."""
+    today = today or utcnow().date()
+    last_days = _last_valid_day_signed_by()
+    entries = []
+    keys = db.session.scalars(
+        select(SigningKey)
+        .where(SigningKey.state != KeyState.REVOKED.value)
+        .order_by(SigningKey.published_at, SigningKey.kid)
+    )
+    for key in keys:
+        if key.state == KeyState.RETIRED.value:
+            last = last_days.get(key.kid)
+            # One day of grace: the last day ends at 24:00 UTC−12 (DESIGN §4).
+            if last is None or last + timedelta(days=1) < today:
+                continue
+        entries.append(
+            verifier.public_key_document_entry(
+                public_key_of(key),
+                key.state,
+                key.activated_at or key.published_at,
+                key.retired_at,
+            )
+        )
+    return verifier.keys_document(entries)
+
+
+def revocation_document() -> dict:
+    """revoked.json: withdrawn certificates and revoked keys."""
+    certificate_ids = db.session.scalars(
+        select(Certificate.id)
+        .where(Certificate.status == CertificateStatus.WITHDRAWN.value)
+        .order_by(Certificate.id)
+    )
+    kids = db.session.scalars(
+        select(SigningKey.kid)
+        .where(SigningKey.state == KeyState.REVOKED.value)
+        .order_by(SigningKey.kid)
+    )
+    return verifier.revoked_document(list(certificate_ids), list(kids))
+
+
+def verification_key_set() -> verifier.KeySet:
+    """The server's own key set: the same documents a third party would download."""
+    return verifier.KeySet.from_document(trust_list_document())
+
+
+def revocation_set() -> verifier.RevocationSet:
+    return verifier.RevocationSet.from_document(revocation_document())

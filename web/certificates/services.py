@@ -1,0 +1,416 @@
+"""Issuing provisional certificates, importing official ones, revoking and superseding.
+
+Every certificate carries a signed QR (the A1W1 format of verifier/) and a typed
+verification code. Every issue, import and revocation writes an AuditEvent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import verifier
+from verifier.ids import crockford_text, crockford_value
+from web.audit import record_audit_event
+from web.certificates.keys import active_signing_key, private_key_of
+from web.extensions import db
+from web.models import (
+    AuditEvent,
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    DocumentType,
+    Employee,
+    Role,
+    Trip,
+    User,
+    utcnow,
+)
+from web.validation import InputError, country_field, country_list_field, date_range_fields
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_VALIDITY_DAYS = 5 * 366 + 1
+
+
+class CertificatePermissionError(PermissionError):
+    """The actor may not issue or change certificates for this employee."""
+
+
+def new_verification_code() -> str:
+    """12 Crockford-Base32 characters: 60 random bits, shown as XXXX-XXXX-XXXX."""
+    return crockford_text(secrets.randbits(60), 12)
+
+
+def normalise_verification_code(text: str) -> str | None:
+    """The stored form of a typed code (any case, dashes and spaces, O/I/L typed for 0/1/1)."""
+    cleaned = "".join(ch for ch in (text or "") if ch not in "- ")
+    if len(cleaned) != 12 or not cleaned.isascii():
+        return None
+    try:
+        return crockford_text(crockford_value(cleaned), 12)
+    except ValueError:
+        return None
+
+
+@dataclass
+class CertificateInput:
+    document_type: str
+    legislation_state: str
+    work_states: list[str]
+    valid_from: date
+    valid_to: date
+    issuing_institution: str | None = None
+    authority_reference: str | None = None
+
+
+def validate_certificate_input(raw: dict[str, Any], *, official: bool) -> CertificateInput:
+    """Check the fields of a certificate (form, CLI and services share this)."""
+    errors: dict[str, str] = {}
+    document_type = (raw.get("document_type") or "").strip()
+    if document_type.upper() == "COC":
+        document_type = DocumentType.COC.value
+    if document_type not in (DocumentType.A1.value, DocumentType.COC.value):
+        errors["document_type"] = _("must be A1 or CoC")
+    legislation = country_field(raw.get("legislation_state"), errors, "legislation_state")
+    states = country_list_field(raw.get("work_states"), errors, "work_states")
+    if not states and "work_states" not in errors:
+        errors["work_states"] = _("name at least one country of work")
+    valid_from, valid_to = date_range_fields(
+        raw,
+        errors,
+        "valid_from",
+        "valid_to",
+        max_days=MAX_VALIDITY_DAYS,
+        too_long=_("makes the certificate longer than five years"),
+    )
+    institution = " ".join(str(raw.get("issuing_institution") or "").split()) or None
+    reference = " ".join(str(raw.get("authority_reference") or "").split()) or None
+    if official and not institution:
+        errors["issuing_institution"] = _("is required for an official certificate")
+    for key, value in (("issuing_institution", institution), ("authority_reference", reference)):
+        if value and len(value) > 120:
+            errors[key] = _("is longer than %(n)d characters", n=120)
+    if errors:
+        raise InputError(errors)
+    assert valid_from is not None and valid_to is not None
+    return CertificateInput(
+        document_type,
+        legislation,
+        states,
+        valid_from,
+        valid_to,
+        institution if official else None,
+        reference,
+    )
+
+
+def _check_may_manage(actor: User | None, employee: Employee) -> None:
+    """Only operators and the employer admins of the employee's own company."""
+    if actor is None:
+        return  # the operator command line, run on the server
+    role = actor.role_enum
+    if role is Role.OPERATOR:
+        return
+    if role is Role.EMPLOYER_ADMIN and actor.company_id == employee.company_id:
+        return
+    raise CertificatePermissionError("not allowed to manage this employee's certificates")
+
+
+def _check_issue_rate(actor: User | None) -> None:
+    """A stolen admin account must not mint certificates in bulk (the 2021 DCC lesson)."""
+    if actor is None:
+        return
+    limit = current_app.config["PROVISIONAL_ISSUE_LIMIT_PER_HOUR"]
+    since = utcnow() - timedelta(hours=1)
+    issued = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.actor_id == actor.id,
+            AuditEvent.action == "certificate.issued",
+            AuditEvent.at >= since,
+        )
+    )
+    if issued >= limit:
+        record_audit_event(
+            "certificate.issue_throttled",
+            outcome="denied",
+            actor_id=actor.id,
+            actor_role=actor.role,
+            company_id=actor.company_id,
+        )
+        db.session.commit()  # the denial is kept even though the caller rolls back
+        raise InputError(
+            {"rate": _("Too many certificates issued in the last hour. Try again later.")}
+        )
+
+
+def claims_for(certificate: Certificate) -> verifier.CertificateClaims:
+    employee = certificate.employee
+    return verifier.CertificateClaims(
+        certificate_id=verifier.parse_certificate_id(certificate.id),
+        document_type=certificate.document_type,
+        kind=certificate.kind,
+        legislation_state=certificate.legislation_state,
+        work_states=tuple(certificate.work_state_list),
+        family_name=employee.family_name,
+        given_names=employee.given_names,
+        family_name_ascii=employee.family_name_ascii,
+        given_names_ascii=employee.given_names_ascii,
+        birth_date=employee.birth_date,
+        valid_from=certificate.valid_from,
+        valid_to=certificate.valid_to,
+        issuer=current_app.config["PROVIDER_ID"],
+        issuing_institution=certificate.issuing_institution,
+    )
+
+
+def sign_certificate(certificate: Certificate) -> None:
+    """Sign the certificate's claims with the active key and keep the QR text."""
+    key = active_signing_key()
+    cose = verifier.sign_certificate(claims_for(certificate), private_key_of(key))
+    certificate.qr_text = verifier.qr_text(cose, current_app.config["PUBLIC_BASE_URL"])
+    certificate.signing_kid = key.kid
+
+
+def _new_certificate(
+    employee: Employee, trip: Trip | None, data: CertificateInput, kind: str, actor: User | None
+) -> Certificate:
+    if trip is not None and trip.employee_id != employee.id:
+        raise InputError({"trip": _("This trip belongs to another employee.")})
+    certificate = Certificate(
+        id=verifier.certificate_id_text(secrets.token_bytes(10)),
+        company_id=employee.company_id,
+        employee=employee,
+        trip=trip,
+        document_type=data.document_type,
+        kind=kind,
+        legislation_state=data.legislation_state,
+        work_states=",".join(data.work_states),
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+        issuing_institution=data.issuing_institution,
+        authority_reference=data.authority_reference,
+        status=CertificateStatus.ACTIVE.value,
+        verification_code=new_verification_code(),
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(certificate)
+    try:
+        sign_certificate(certificate)  # refuses claims the QR format cannot carry
+    except ValueError as exc:
+        db.session.expunge(certificate)
+        raise InputError({"certificate": str(exc)}) from None
+    return certificate
+
+
+def _flush_unique(certificate: Certificate) -> None:
+    """Flush; on the (2^-60) chance of a duplicate verification code, draw another."""
+    for _attempt in range(3):
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.flush()
+            savepoint.commit()
+            return
+        except IntegrityError:
+            savepoint.rollback()
+            certificate.verification_code = new_verification_code()
+            db.session.add(certificate)
+    raise RuntimeError("could not draw a unique verification code")
+
+
+def _audit(action: str, certificate: Certificate, actor: User | None, message: str = "") -> None:
+    """An AuditEvent about a certificate; ``actor`` None is the operator command line."""
+    record_audit_event(
+        action,
+        object_type="certificate",
+        object_id=certificate.id,
+        company_id=certificate.company_id,
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role if actor else "cli",
+        message=message,
+    )
+
+
+def _audit_issue(action: str, certificate: Certificate, actor: User | None) -> None:
+    c = certificate
+    _audit(action, c, actor, f"{c.document_type} {c.kind} {c.legislation_state}")
+    if c.valid_from < utcnow().date():
+        # Back-dating is allowed (the trip may have started) but always visible in the audit.
+        _audit("certificate.backdated", c, actor, f"valid from {c.valid_from.isoformat()}")
+
+
+def _supersede(old: Certificate | None, new: Certificate, actor: User | None) -> None:
+    if old is None:
+        return
+    if old.employee_id != new.employee_id:
+        raise InputError(
+            {"supersedes": _("The certificate to replace belongs to another employee.")}
+        )
+    if old.status != CertificateStatus.ACTIVE.value:
+        raise InputError({"supersedes": _("Only a current certificate can be replaced.")})
+    old.status = CertificateStatus.SUPERSEDED.value
+    old.superseded_by_id = new.id
+    _audit("certificate.superseded", old, actor, f"by {new.id}")
+
+
+def issue_provisional_certificate(
+    employee: Employee,
+    data: CertificateInput,
+    *,
+    actor: User | None,
+    trip: Trip | None = None,
+    supersedes: Certificate | None = None,
+) -> Certificate:
+    """A provisional A1/CoC signed by the provider, for an employee (and trip).
+
+    Only operators and the employee's own employer admins; rate limited per actor.
+    """
+    _check_may_manage(actor, employee)
+    _check_issue_rate(actor)
+    certificate = _new_certificate(employee, trip, data, CertificateKind.PROVISIONAL.value, actor)
+    _flush_unique(certificate)
+    _supersede(supersedes, certificate, actor)
+    _audit_issue("certificate.issued", certificate, actor)
+    return certificate
+
+
+def extend_certificate(old: Certificate, new_valid_to: date, *, actor: User | None) -> Certificate:
+    """Extension of a provisional certificate: a new one for the longer period supersedes it."""
+    if old.kind != CertificateKind.PROVISIONAL.value:
+        raise InputError(
+            {
+                "kind": _(
+                    "An official certificate is extended by importing the authority's new document."
+                )
+            }
+        )
+    data = CertificateInput(
+        old.document_type, old.legislation_state, old.work_state_list, old.valid_from, new_valid_to
+    )
+    if new_valid_to <= old.valid_to:
+        raise InputError({"valid_to": _("must be after the current end date")})
+    return issue_provisional_certificate(
+        old.employee, data, actor=actor, trip=old.trip, supersedes=old
+    )
+
+
+def check_pdf(content: bytes) -> None:
+    """A PDF by its file signature: `%PDF-` at the start and an `%%EOF` marker at the end."""
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise InputError({"document": _("The file is larger than 10 MB.")})
+    if not content.startswith(b"%PDF-") or b"%%EOF" not in content[-2048:]:
+        raise InputError({"document": _("The file is not a PDF document.")})
+
+
+def documents_root() -> Path:
+    return Path(current_app.config["DOCUMENTS_PATH"])
+
+
+def import_official_certificate(
+    employee: Employee,
+    data: CertificateInput,
+    *,
+    actor: User | None,
+    document: bytes | None,
+    filename: str = "",
+    trip: Trip | None = None,
+    supersedes: Certificate | None = None,
+) -> Certificate:
+    """Record the authority's A1/CoC: its metadata, and its PDF kept outside static/."""
+    _check_may_manage(actor, employee)
+    if document is not None:
+        check_pdf(document)
+    certificate = _new_certificate(employee, trip, data, CertificateKind.OFFICIAL.value, actor)
+    if document is not None:
+        digest = hashlib.sha256(document).hexdigest()
+        relative = Path(str(employee.company_id)) / f"{certificate.id}-{digest[:16]}.pdf"
+        target = documents_root() / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(document)
+        tmp.replace(target)  # never a half-written file under the final name
+        certificate.document_path = str(relative)
+        certificate.document_sha256 = digest
+        certificate.document_filename = Path(filename or "certificate.pdf").name[:255]
+    _flush_unique(certificate)
+    _supersede(supersedes, certificate, actor)
+    _audit_issue("certificate.imported", certificate, actor)
+    return certificate
+
+
+def revoke_certificate(certificate: Certificate, reason: str, *, actor: User | None) -> Certificate:
+    """Withdraw a certificate: from now on it is in revoked.json and verifies as withdrawn."""
+    if actor is not None:
+        _check_may_manage(actor, certificate.employee)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InputError({"reason": _("Give the reason for the withdrawal.")})
+    if certificate.status == CertificateStatus.WITHDRAWN.value:
+        return certificate
+    certificate.status = CertificateStatus.WITHDRAWN.value
+    certificate.withdrawn_at = datetime.now(UTC)
+    certificate.withdrawal_reason = reason[:500]
+    _audit("certificate.withdrawn", certificate, actor)
+    return certificate
+
+
+def document_file(certificate: Certificate) -> Path | None:
+    if not certificate.document_path:
+        return None
+    path = (documents_root() / certificate.document_path).resolve()
+    if documents_root().resolve() not in path.parents:
+        return None
+    return path if path.is_file() else None
+
+
+# --- which certificate covers what ---------------------------------------------------------------
+
+
+def is_in_force(certificate: Certificate) -> bool:
+    """Not withdrawn. A superseded certificate still proves coverage for its own dates."""
+    return certificate.status != CertificateStatus.WITHDRAWN.value
+
+
+def covers(certificate: Certificate, state: str, first_day: date, last_day: date) -> bool:
+    """True when the certificate is in force for work in ``state`` on every day of the period."""
+    return (
+        is_in_force(certificate)
+        and state in certificate.work_state_list
+        and certificate.valid_from <= first_day
+        and certificate.valid_to >= last_day
+    )
+
+
+def _preference(certificate: Certificate) -> tuple[int, int, date]:
+    # Official before provisional; the current version before a superseded one; the longest.
+    return (
+        certificate.kind == CertificateKind.OFFICIAL.value,
+        certificate.status == CertificateStatus.ACTIVE.value,
+        certificate.valid_to,
+    )
+
+
+def certificate_covering_trip(trip: Trip, certificates: list[Certificate]) -> Certificate | None:
+    """The best certificate that covers the trip's destination on all of its dates."""
+    fitting = [
+        c for c in certificates if covers(c, trip.destination_state, trip.start_date, trip.end_date)
+    ]
+    return max(fitting, key=_preference, default=None)
+
+
+def best_certificate_for(
+    certificates: list[Certificate], state: str, day: date
+) -> Certificate | None:
+    """The certificate to show for work in ``state`` on ``day`` (official before provisional)."""
+    fitting = [c for c in certificates if covers(c, state, day, day)]
+    return max(fitting, key=_preference, default=None)

@@ -1,0 +1,87 @@
+"""Error pages: a clear, translated message and the right 4xx, as HTML or JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from web.i18n import is_public_page
+
+log = logging.getLogger("a1wallet")
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Check what you entered and try again."),
+        401: _("Please sign in."),
+        403: _("You do not have access to this page."),
+        404: _("This page does not exist, or you do not have access to it."),
+        405: _("This action is not available here."),
+        413: _("The file is too large."),
+        422: _("Some of what you entered needs correcting."),
+        429: _("Too many attempts. Please wait and try again later."),
+        500: _("Something went wrong on our side. Nothing you entered is lost; please try again."),
+    }
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith("/api/") or (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def render_error(code: int, detail: str | None = None, retry_after: str | None = None) -> Response:
+    message = detail or _messages().get(code, _messages()[400])
+    if _wants_json():
+        response = jsonify({"error": message, "status": code})
+    else:
+        # Public pages use a base without session or CSRF token: no cookie for inspectors.
+        template = "verify/error.html" if is_public_page() else "errors/error.html"
+        response = Response(
+            render_template(template, code=code, message=message, retry_after=retry_after),
+            mimetype="text/html",
+        )
+    response.status_code = code
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Response:
+        return render_error(
+            400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
+        )
+
+    @app.errorhandler(429)
+    def too_many(error: HTTPException) -> Response:
+        retry_after = None
+        limit = getattr(error, "limit", None)
+        if limit is not None:
+            retry_after = str(int(limit.limit.get_expiry()))
+        return render_error(429, retry_after=retry_after)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        code = error.code or 500
+        if code < 400:
+            return error.get_response()
+        response = render_error(code)
+        if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url_rule)
+        from web.extensions import db
+
+        db.session.rollback()
+        return render_error(500)

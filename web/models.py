@@ -1,0 +1,490 @@
+"""The data model: typed SQLAlchemy 2 models. Every company-owned row carries company_id."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from web.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: the same on SQLite (no time zones) and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Role(enum.StrEnum):
+    EMPLOYEE = "employee"
+    EMPLOYER_ADMIN = "employer_admin"
+    SUPPORT = "support"
+    OPERATOR = "operator"
+
+    @property
+    def belongs_to_company(self) -> bool:
+        # Support agents and operators work for the provider, not for a customer company.
+        return self in (Role.EMPLOYEE, Role.EMPLOYER_ADMIN)
+
+
+# Enumerations are stored as plain strings, not database enums: the same migration then runs on
+# SQLite and PostgreSQL and a new value needs no ALTER TYPE. Services and forms validate them.
+
+
+class TripKind(enum.StrEnum):
+    POSTING = "posting"
+    REGULAR_MULTI_STATE = "regular_multi_state"
+
+
+class TripStatus(enum.StrEnum):
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+
+
+class DocumentType(enum.StrEnum):
+    A1 = "A1"
+    COC = "CoC"
+
+
+class CertificateKind(enum.StrEnum):
+    OFFICIAL = "official"
+    PROVISIONAL = "provisional"
+
+
+class CertificateStatus(enum.StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+
+
+class Company(db.Model):
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    seat_state: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="company")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(24))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Employees choose whether an "authority is asking" alert carries their location.
+    # Support agents off duty get no alert pushes (but escalations reach everyone).
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    location_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    company: Mapped[Company | None] = relationship(back_populates="users")
+    employee: Mapped[Employee | None] = relationship(back_populates="user", uselist=False)
+
+    # Set per request by the user loader: flask-login's id is the sign-in record, not the user,
+    # so that logging out one device revokes exactly that device (DESIGN §3).
+    current_sign_in_id = None  # not a column: a plain attribute, str once loaded
+
+    def get_id(self) -> str:
+        if not self.current_sign_in_id:
+            raise RuntimeError("user has no current sign-in record")
+        return self.current_sign_in_id
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return bool(self.active)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+
+class SignIn(db.Model):
+    """One login on one device. Revoking it ends that device's session and remember cookie."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    device_label: Mapped[str] = mapped_column(String(120), default="")
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lets a phone that logged out offline end this sign-in once it is back online. It can only
+    # end this one sign-in, so the page may keep it while the cookie is being wiped.
+    logout_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(24)
+    )
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_urlsafe(32)
+
+
+class ActionToken(db.Model):
+    """A one-time link (invitation, password reset). Only a hash of the secret is stored."""
+
+    __tablename__ = "action_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Employee(db.Model):
+    __tablename__ = "employee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_names: Mapped[str] = mapped_column(String(100))
+    family_name_ascii: Mapped[str | None] = mapped_column(String(100))
+    given_names_ascii: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    nationality: Mapped[str] = mapped_column(String(2))
+    residence_state: Mapped[str] = mapped_column(String(2))
+    home_state: Mapped[str] = mapped_column(String(2))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    company: Mapped[Company] = relationship()
+    user: Mapped[User] = relationship(back_populates="employee")
+    trips: Mapped[list[Trip]] = relationship(back_populates="employee", order_by="Trip.start_date")
+    certificates: Mapped[list[Certificate]] = relationship(
+        back_populates="employee", order_by="Certificate.valid_from"
+    )
+
+    __table_args__ = (Index("ix_employee_company_family", "company_id", "family_name"),)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_names} {self.family_name}"
+
+    @property
+    def active(self) -> bool:
+        return self.user.active
+
+
+class Trip(db.Model):
+    __tablename__ = "trip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    destination_state: Mapped[str] = mapped_column(String(2))
+    work_states: Mapped[str] = mapped_column(String(120))  # comma-separated alpha-2 codes
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24), default=TripKind.POSTING.value)
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(24), default=TripStatus.PLANNED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    employee: Mapped[Employee] = relationship(back_populates="trips")
+
+    __table_args__ = (Index("ix_trip_company_start", "company_id", "start_date"),)
+
+    @property
+    def work_state_list(self) -> list[str]:
+        return [s for s in self.work_states.split(",") if s]
+
+
+class Certificate(db.Model):
+    """An A1 or CoC, official (from an authority) or provisional (signed by the provider)."""
+
+    __tablename__ = "certificate"
+
+    # 16 Crockford-Base32 characters: the 10 random bytes that the signed QR carries.
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    trip_id: Mapped[int | None] = mapped_column(ForeignKey("trip.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    legislation_state: Mapped[str] = mapped_column(String(2))
+    work_states: Mapped[str] = mapped_column(String(120))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date, index=True)
+    issuing_institution: Mapped[str | None] = mapped_column(String(120))
+    authority_reference: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default=CertificateStatus.ACTIVE.value)
+    verification_code: Mapped[str] = mapped_column(String(12), unique=True)
+    qr_text: Mapped[str | None] = mapped_column(Text)
+    signing_kid: Mapped[str | None] = mapped_column(ForeignKey("signing_key.kid"), index=True)
+    document_path: Mapped[str | None] = mapped_column(String(255))
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    document_filename: Mapped[str | None] = mapped_column(String(255))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+    superseded_by_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    employee: Mapped[Employee] = relationship(back_populates="certificates")
+    trip: Mapped[Trip | None] = relationship()
+
+    @property
+    def work_state_list(self) -> list[str]:
+        return [s for s in self.work_states.split(",") if s]
+
+    @property
+    def verification_code_display(self) -> str:
+        c = self.verification_code
+        return f"{c[0:4]}-{c[4:8]}-{c[8:12]}"
+
+    def display_status(self, today: date) -> str:
+        """valid / not_yet_valid / expired / withdrawn / superseded, for lists and chips."""
+        if self.status != CertificateStatus.ACTIVE:
+            return self.status
+        if today < self.valid_from:
+            return "not_yet_valid"
+        if today > self.valid_to:
+            return "expired"
+        return "valid"
+
+
+class KeyState(enum.StrEnum):
+    PUBLISHED = "published"  # in the trust list, not yet signing
+    ACTIVE = "active"  # signs new certificates (exactly one)
+    RETIRED = "retired"  # no longer signs; verifies until its certificates have expired
+    REVOKED = "revoked"  # never verifies again
+
+
+class SigningKey(db.Model):
+    """An ES256 key of the provider. The private half is stored encrypted (AES-GCM)."""
+
+    __tablename__ = "signing_key"
+
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex of 8 bytes
+    public_key_der: Mapped[bytes] = mapped_column(LargeBinary)
+    private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), default=KeyState.PUBLISHED.value)
+    # 1 for the active key, NULL otherwise: the unique index allows one active key at most,
+    # even when two workers create the first key at the same moment.
+    active_marker: Mapped[int | None] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class PushSubscription(db.Model):
+    """A browser's push subscription (one per user and device)."""
+
+    __tablename__ = "push_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2048))
+    endpoint_hash: Mapped[str] = mapped_column(
+        String(64), unique=True
+    )  # endpoints are too long to index
+    p256dh: Mapped[str] = mapped_column(String(128))
+    auth: Mapped[str] = mapped_column(String(64))
+    device_label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a relay until lease_until (then due again: at least once)
+    SENT = "sent"
+    GONE = "gone"  # the subscription no longer exists (404/410)
+    DEAD = "dead"  # gave up after retries, or refused for good: shown in the operator console
+
+
+class OutboxMessage(db.Model):
+    """A push message to one subscription, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reminder.expiry, reminder.trip, alert, …
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(500))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    ttl: Mapped[int] = mapped_column(Integer, default=86400)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone acknowledged it
+
+    # The relay's query: pending messages that are due, oldest first.
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class Reminder(db.Model):
+    """One reminder that was sent: the unique key makes every reminder go out exactly once,
+    however often, and on however many machines, the reminder job runs."""
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # expiry, renewal, uncovered_trip
+    subject_id: Mapped[str] = mapped_column(String(32))  # certificate or trip id
+    threshold_days: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("kind", "subject_id", "threshold_days"),)
+
+
+class IncidentStatus(enum.StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class IncidentOutcome(enum.StrEnum):
+    INSPECTOR_SATISFIED = "inspector_satisfied"
+    DOCUMENT_SENT = "document_sent"
+    FOLLOW_UP = "follow_up"
+    FINE_IMPOSED = "fine_imposed"
+
+
+class Incident(db.Model):
+    """ "An authority is asking": one per tap, however often the phone replays the alert."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    trip_id: Mapped[int | None] = mapped_column(ForeignKey("trip.id"))
+    certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
+    country: Mapped[str | None] = mapped_column(String(2))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=IncidentStatus.NEW.value, index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    message_to_employee: Mapped[str | None] = mapped_column(String(1000))
+
+    employee: Mapped[Employee] = relationship()
+    trip: Mapped[Trip | None] = relationship()
+    certificate: Mapped[Certificate | None] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    notes: Mapped[list[IncidentNote]] = relationship(
+        back_populates="incident", order_by="IncidentNote.created_at"
+    )
+
+    # A replayed alert (same phone, same key) finds the incident instead of making another.
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+
+class IncidentNote(db.Model):
+    __tablename__ = "incident_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()
+
+
+class EmployeeImport(db.Model):
+    """An uploaded CSV kept until the admin confirms it, so a report never loses the file."""
+
+    __tablename__ = "employee_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    imported_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(db.Model):
+    """Who did what to which object, when, with what outcome. Never personal data in message."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(24))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    message: Mapped[str] = mapped_column(String(500), default="")

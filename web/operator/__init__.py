@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")
+
+from web.operator import routes  # noqa: E402, F401

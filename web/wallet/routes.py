@@ -1,0 +1,208 @@
+"""The employee's wallet: certificates, the inspector view, settings. Employees only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Response, abort, make_response, render_template, request, url_for
+from flask_babel import force_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from web.access import roles_required
+from web.audit import record_audit_event
+from web.certificates.qr import qr_svg
+from web.extensions import db
+from web.i18n import LANGUAGE_NAMES, PUBLIC_LANGUAGES
+from web.models import Certificate, Role, SignIn
+from web.rendering import render_page_or_fragment
+from web.verify.services import holder_details
+from web.wallet import bp
+from web.wallet.services import (
+    chip_for,
+    choose_certificate,
+    current_certificates,
+    current_trip,
+    employee_certificates,
+    inspector_language,
+    upcoming_trips,
+    wallet_certificates,
+)
+
+employee_only = roles_required(Role.EMPLOYEE)
+
+
+@bp.after_request
+def private_pages(response: Response) -> Response:
+    # Personal pages: no HTTP cache, no back-forward cache after logout. (The service worker
+    # keeps its own copy for offline use; the Cache API ignores these headers.)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _own_certificate(certificate_id: str) -> Certificate:
+    """The signed-in employee's certificate, or 404 (another's answers like a missing one)."""
+    employee = current_user.employee
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or employee is None or certificate.employee_id != employee.id:
+        record_audit_event(
+            "access.not_found",
+            object_type="certificate",
+            object_id=certificate_id,
+            outcome="denied",
+        )
+        db.session.commit()
+        abort(404)
+    return certificate
+
+
+def _rendered_at() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _logout_token() -> str:
+    sign_in = db.session.get(SignIn, current_user.get_id())
+    return sign_in.logout_token if sign_in else ""
+
+
+@bp.route("/")
+@employee_only
+def home() -> str:
+    employee = current_user.employee
+    today = date.today()
+    certificates = employee_certificates(employee)
+    trips = upcoming_trips(employee, certificates, today)
+    return render_template(
+        "wallet/home.html",
+        ask=choose_certificate(employee, today),
+        employee=employee,
+        rows=wallet_certificates(certificates, today),
+        trips=trips,
+        offline_urls=[
+            url_for("wallet.ask_none"),
+            *_offline_urls(current_certificates(certificates, today)),
+        ],
+        today=today,
+        rendered_at=_rendered_at(),
+        logout_token=_logout_token(),
+    )
+
+
+def _offline_urls(certificates: list[Certificate]) -> list[str]:
+    """Pages the service worker fetches after login, so they open with no network."""
+
+    urls = []
+    for c in certificates:
+        urls.append(url_for("wallet.certificate", certificate_id=c.id))
+        urls.append(url_for("wallet.inspector", certificate_id=c.id))
+        if c.document_path:
+            urls.append(url_for("certificates.document", certificate_id=c.id))
+    return urls
+
+
+@bp.route("/certificates/<certificate_id>")
+@employee_only
+def certificate(certificate_id: str) -> Response:
+    cert = _own_certificate(certificate_id)
+    today = date.today()
+    return render_page_or_fragment(
+        "wallet/certificate.html",
+        "wallet/_certificate.html",
+        certificate=cert,
+        chip=chip_for(cert, today),
+        qr=qr_svg(cert.qr_text, _qr_label(cert)) if cert.qr_text else None,
+        ask=choose_certificate(current_user.employee, today),
+        rendered_at=_rendered_at(),
+        logout_token=_logout_token(),
+    )
+
+
+def _qr_label(cert: Certificate) -> str:
+    from flask_babel import gettext as _
+
+    return _(
+        "QR code of the certificate. Verification code %(code)s.",
+        code=cert.verification_code_display,
+    )
+
+
+@bp.route("/certificates/<certificate_id>/inspector")
+@employee_only
+def inspector(certificate_id: str) -> Response:
+    """Full screen for the inspector: the QR large and the details in the inspector's language."""
+    cert = _own_certificate(certificate_id)
+    today = date.today()
+    trip = current_trip(upcoming_trips(current_user.employee, [cert], today), today)
+    default = inspector_language(
+        trip.destination_state if trip else None, default=current_user.locale or "en"
+    )
+    lang = request.args.get("lang")
+    lang = lang if lang in PUBLIC_LANGUAGES else default
+    # The alert's status is for the employee: their language, not the inspector's.
+    ask_status = Markup(render_template("wallet/_ask_status.html"))  # noqa: S704 - our template
+    with force_locale(lang):
+        html = render_template(
+            "wallet/inspector.html",
+            certificate=cert,
+            d=holder_details(cert),
+            chip=chip_for(cert, today),
+            qr=qr_svg(cert.qr_text, _qr_label(cert)) if cert.qr_text else None,
+            inspector_lang=lang,
+            ask_status=ask_status,
+            inspector_languages=[(code, LANGUAGE_NAMES[code]) for code in PUBLIC_LANGUAGES],
+            rendered_at=_rendered_at(),
+        )
+    return make_response(html)
+
+
+@bp.route("/ask/none")
+@employee_only
+def ask_none() -> str:
+    """No certificate fits here and now: say so, put support first, show the closest one."""
+    return render_template(
+        "wallet/ask_none.html",
+        ask=choose_certificate(current_user.employee, date.today()),
+        rendered_at=_rendered_at(),
+        logout_token=_logout_token(),
+    )
+
+
+@bp.route("/settings")
+@employee_only
+def settings() -> str:
+    from web.auth.services import open_sign_ins
+    from web.wallet.forms import LocationConsentForm
+
+    return render_template(
+        "wallet/settings.html",
+        consent_form=LocationConsentForm(consent=current_user.location_consent),
+        sign_ins=open_sign_ins(current_user),
+        current_sign_in_id=current_user.get_id(),
+        logout_token=_logout_token(),
+    )
+
+
+@bp.route("/settings/location", methods=["POST"])
+@employee_only
+def set_location_consent() -> Response:
+    from flask import flash, redirect, url_for
+    from flask_babel import gettext as _
+
+    from web.wallet.forms import LocationConsentForm
+
+    form = LocationConsentForm()
+    current_user.location_consent = bool(form.consent.data)
+    record_audit_event(
+        "wallet.location_consent",
+        object_type="user",
+        object_id=current_user.id,
+        message="on" if current_user.location_consent else "off",
+    )
+    db.session.commit()
+    flash(
+        _("Location sharing is on.")
+        if current_user.location_consent
+        else _("Location sharing is off."),
+        "info",
+    )
+    return redirect(url_for("wallet.settings"))

@@ -1,0 +1,158 @@
+"""The employee's wallet: certificates in the order they matter, trips and their coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from web.certificates.services import best_certificate_for, certificate_covering_trip
+from web.extensions import db
+from web.models import Certificate, CertificateKind, CertificateStatus, Employee, Trip, TripStatus
+
+EXPIRY_WARNING_DAYS = 30
+
+# The language an inspector in a country most likely reads (the inspector view's default).
+COUNTRY_LANGUAGE = {
+    "DE": "de",
+    "AT": "de",
+    "LI": "de",
+    "CH": "de",
+    "FR": "fr",
+    "LU": "fr",
+    "MC": "fr",
+    "BE": "fr",
+    "NL": "nl",
+    "IT": "it",
+    "SM": "it",
+    "VA": "it",
+    "ES": "es",
+    "AD": "es",
+    "PL": "pl",
+}
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A certificate's status as the wallet shows it: a key for the style, and days left."""
+
+    key: str  # valid, provisional, expiring, not_yet_valid, expired, withdrawn, superseded
+    days_left: int | None = None
+
+
+def chip_for(certificate: Certificate, today: date) -> Chip:
+    if certificate.status == CertificateStatus.WITHDRAWN.value:
+        return Chip("withdrawn")
+    if certificate.status == CertificateStatus.SUPERSEDED.value:
+        return Chip("superseded")
+    if today > certificate.valid_to:
+        return Chip("expired")
+    if today < certificate.valid_from:
+        return Chip("not_yet_valid")
+    days_left = (certificate.valid_to - today).days
+    if days_left < EXPIRY_WARNING_DAYS:
+        return Chip("expiring", days_left)
+    if certificate.kind == CertificateKind.PROVISIONAL.value:
+        return Chip("provisional")
+    return Chip("valid")
+
+
+_CHIP_ORDER = {
+    "valid": 0,
+    "provisional": 0,
+    "expiring": 0,
+    "not_yet_valid": 1,
+    "superseded": 2,
+    "expired": 3,
+    "withdrawn": 4,
+}
+
+
+def employee_certificates(employee: Employee) -> list[Certificate]:
+    return list(
+        db.session.scalars(select(Certificate).where(Certificate.employee_id == employee.id))
+    )
+
+
+def wallet_certificates(
+    certificates: list[Certificate], today: date
+) -> list[tuple[Certificate, Chip]]:
+    """Current certificates first (then future, replaced, expired, withdrawn), newest first."""
+    rows = [(c, chip_for(c, today)) for c in certificates]
+    rows.sort(key=lambda row: (_CHIP_ORDER[row[1].key], -row[0].valid_to.toordinal()))
+    return rows
+
+
+def current_certificates(certificates: list[Certificate], today: date) -> list[Certificate]:
+    """The certificates a phone must hold offline: in force today or later."""
+    return [
+        c
+        for c in certificates
+        if c.status != CertificateStatus.WITHDRAWN.value and c.valid_to >= today
+    ]
+
+
+@dataclass(frozen=True)
+class TripCoverage:
+    trip: Trip
+    certificate: Certificate | None
+
+    @property
+    def covered(self) -> bool:
+        return self.certificate is not None
+
+
+def upcoming_trips(
+    employee: Employee, certificates: list[Certificate], today: date
+) -> list[TripCoverage]:
+    trips = db.session.scalars(
+        select(Trip)
+        .where(
+            Trip.employee_id == employee.id,
+            Trip.end_date >= today,
+            Trip.status == TripStatus.PLANNED.value,
+        )
+        .order_by(Trip.start_date)
+    )
+    return [TripCoverage(trip, certificate_covering_trip(trip, certificates)) for trip in trips]
+
+
+def current_trip(trips: list[TripCoverage], today: date) -> Trip | None:
+    return next((t.trip for t in trips if t.trip.start_date <= today <= t.trip.end_date), None)
+
+
+def inspector_language(country: str | None, default: str = "en") -> str:
+    return COUNTRY_LANGUAGE.get(country or "", default)
+
+
+@dataclass(frozen=True)
+class AskChoice:
+    """What the button opens: the certificate for here and now, or None with the closest one."""
+
+    certificate: Certificate | None
+    closest: Certificate | None
+    trip: Trip | None
+    country: str | None
+
+
+def choose_certificate(employee: Employee, today: date) -> AskChoice:
+    """Covering today and the current trip's destination; official before provisional."""
+    certificates = employee_certificates(employee)
+    trips = upcoming_trips(employee, certificates, today)
+    trip = current_trip(trips, today)
+    country = trip.destination_state if trip else None
+    best = best_certificate_for(certificates, country, today) if country else None
+    if best is None and country is None:
+        # No trip today: any certificate in force today, the inspector's country unknown.
+        in_force = [
+            c
+            for c in certificates
+            if c.status != "withdrawn" and c.valid_from <= today <= c.valid_to
+        ]
+        best = max(in_force, key=lambda c: (c.kind == "official", c.valid_to), default=None)
+    closest = None
+    if best is None:
+        candidates = [c for c in certificates if c.status != "withdrawn"]
+        closest = min(candidates, key=lambda c: abs((c.valid_to - today).days), default=None)
+    return AskChoice(best, closest, trip, country)
