@@ -19,6 +19,9 @@ const ASK_SCRIPT = "{{ url_for('static', filename='js/ask.js') }}";
 const SHELL = {{ shell|tojson }};
 const OFFLINE_PAGE = "/offline";
 const NETWORK_TIMEOUT_MS = 3000;
+// Pages never kept here (login, logout…): a network that hangs rather than fails (a weak signal,
+// or Chromium's emulated offline) must still end in the offline page, not in a blank wait.
+const UNKEPT_TIMEOUT_MS = 8000;
 const NEVER = /^\/(login|logout|admin|support|operator|verify|V|v|api|account|invitation|reset-password|language|push|ask|manifest\.webmanifest|sw\.js)(\/|$|\?)/;
 const PERSONAL = /^\/(wallet\/|certificates\/[^/]+\/document$)/;
 
@@ -85,10 +88,10 @@ async function finishPendingLogout() {
     return false;
   }
   try {
-    const response = await fetch("/logout/device", {
+    const response = await withTimeout(fetch("/logout/device", {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json"}, body: JSON.stringify({token: token}),
-    });
+    }), UNKEPT_TIMEOUT_MS);
     if (response.ok) {
       await caches.delete(META_CACHE);
       return true;
@@ -175,7 +178,7 @@ async function navigateUnkept(request) {
   // cookie would send /login straight back to the wallet), and no network means the offline page.
   try {
     await finishPendingLogout();
-    return await fetch(request);
+    return await withTimeout(fetch(request), UNKEPT_TIMEOUT_MS);
   } catch (error) {
     return offlinePage();
   }

@@ -398,7 +398,8 @@ def test_logout_offline_wipes_the_phone_and_ends_the_sign_in_when_back_online(
     _prepare_logout(page, wallet)
     page.context.set_offline(True)
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/login")
+    # The worker may wait out a hanging (emulated offline) network before the offline page: 8 s.
+    page.wait_for_url("**/login", timeout=20_000)
 
     caches = page.evaluate(CACHE_CONTENTS)
     # Only the app shell stays, and the marker that this device's sign-in is still to be ended.
