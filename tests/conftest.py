@@ -82,6 +82,11 @@ def _truncate_postgres(app: Flask) -> None:
         )
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # The rows the migrations seed, as the next test expects them (SQLite copies the template).
+        from web.filing.states import seed_default_filing_states
+
+        seed_default_filing_states()
+        db.session.commit()
         db.engine.dispose()
 
 

@@ -456,9 +456,9 @@ coverage_cli = AppGroup("coverage", help="Which legislation applies, and which c
 def determine_command(case_file) -> None:
     """Run the engine on FILE: one case (a JSON object) or a JSON array of cases; prints the
     result, or the array of results in the same order."""
-    from flask import current_app
 
     from web.coverage import CaseError, determine
+    from web.filing.states import filing_state_codes
 
     try:
         cases = json.load(case_file)
@@ -470,13 +470,24 @@ def determine_command(case_file) -> None:
     results = []
     for index, case in enumerate([cases] if single else cases):
         try:
-            results.append(
-                determine(case, provider_filing_states=current_app.config["PROVIDER_FILING_STATES"])
-            )
+            results.append(determine(case, provider_filing_states=filing_state_codes()))
         except CaseError as exc:
             where = "" if single else f"case {index}: "
             fail(where + "; ".join(f"{name}: {message}" for name, message in exc.errors.items()))
     click.echo(json.dumps(results[0] if single else results, indent=2, default=str))
+
+
+@coverage_cli.command("renewals")
+def renewals_command() -> None:
+    """Open a draft renewal request for every multi-state A1 about to end while the work goes
+    on; run daily from cron."""
+    from datetime import date
+
+    from web.filing.requests import open_due_renewals
+
+    created = open_due_renewals(date.today())
+    db.session.commit()
+    click.echo(f"{len(created)} renewal request(s) opened.")
 
 
 incidents_cli = AppGroup("incidents", help='"An authority is asking" incidents.')
@@ -489,6 +500,81 @@ def escalate_command() -> None:
     from web.ask.services import escalate_unacknowledged
 
     click.echo(json.dumps({"escalated": escalate_unacknowledged()}))
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("dest", type=click.Path(dir_okay=False))
+def backup_command(dest: str) -> None:
+    """Copy the SQLite database to DEST, consistent even while the app writes.
+
+    Uses sqlite3's online backup API (one step: a snapshot; in WAL mode the app's writers are
+    not blocked), checks the copy with PRAGMA integrity_check and moves it to DEST only then.
+    On PostgreSQL it refuses and prints the pg_dump command to use instead (exit status 2).
+    """
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        if url.get_backend_name() == "postgresql":
+            target = url.set(drivername="postgresql", password=None)
+            fail(
+                "`flask backup` copies SQLite databases only; this database is PostgreSQL.\n"
+                "Back it up with PostgreSQL's own tool (the password from PGPASSWORD or "
+                "~/.pgpass), for example:\n"
+                f"  pg_dump --format=custom --file={dest} "
+                f"'{target.render_as_string(hide_password=False)}'\n"
+                "and restore it with pg_restore (see docs/deploy.md)."
+            )
+        fail(f"`flask backup` copies SQLite databases only, not {url.get_backend_name()}")
+    if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
+        fail("the database is in memory: there is no file to back up")
+    source = Path(url.database).resolve()
+    target_path = Path(dest).resolve()
+    if not source.is_file():
+        fail(f"the database file {source} does not exist")
+    if target_path in (source, Path(f"{source}-wal"), Path(f"{source}-shm")):
+        fail("DEST is the database itself: choose another file")
+    if not target_path.parent.is_dir():
+        fail(f"the directory {target_path.parent} does not exist")
+    partial = target_path.with_name(f".{target_path.name}.{os.getpid()}.part")
+    partial.unlink(missing_ok=True)
+    reader = sqlite3.connect(source, timeout=30)
+    copy = sqlite3.connect(partial)
+    try:
+        reader.backup(copy)  # all pages in one step: one consistent snapshot
+        copy.execute("PRAGMA journal_mode=DELETE")  # the copy is one self-contained file
+        check = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+        pages = copy.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        copy.close()
+        reader.close()
+    if check != ["ok"]:
+        partial.unlink(missing_ok=True)
+        fail(f"the copy failed PRAGMA integrity_check: {'; '.join(check[:5])}")
+    with partial.open("rb") as fh:
+        os.fsync(fh.fileno())
+    partial.replace(target_path)  # never a half-written backup under the final name
+    directory = os.open(target_path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    click.echo(
+        json.dumps(
+            {
+                "backup": str(target_path),
+                "bytes": target_path.stat().st_size,
+                "pages": pages,
+                "integrity_check": "ok",
+                "not_included": "the key-encryption key (A1W_KEY_ENCRYPTION_KEY or "
+                "instance/key_encryption_key) and the PDFs under DOCUMENTS_PATH: back them up "
+                "apart",
+            }
+        )
+    )
 
 
 def register_cli(app: Flask) -> None:
@@ -505,3 +591,4 @@ def register_cli(app: Flask) -> None:
     ):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(backup_command)

@@ -90,7 +90,12 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 90))
-        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+        # Employer admins, support agents and operators: a sign-in ends after this many
+        # minutes without a request, and in any case this many hours after the login. Employees
+        # are exempt: their phone stays signed in for REMEMBER_DAYS.
+        self.STAFF_IDLE_MINUTES = _int("STAFF_IDLE_MINUTES", 30)
+        self.STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 12)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.STAFF_SESSION_HOURS)
         # "strong" would log out travellers whose IP changes at every border (DESIGN §3).
         self.SESSION_PROTECTION = "basic"
 
@@ -134,16 +139,6 @@ class Config:
         ]
         self.UNCOVERED_TRIP_DAYS = _int("UNCOVERED_TRIP_DAYS", 14)
         self.PUSH_MAX_ATTEMPTS = _int("PUSH_MAX_ATTEMPTS", 8)
-        # States where the provider files certificate requests with the authority (issue 8's
-        # "official" category); the others get provisional certificates.
-        self.PROVIDER_FILING_STATES = [
-            s.strip().upper()
-            for s in os.environ.get(
-                "PROVIDER_FILING_STATES",
-                "AT,BE,BG,CY,CZ,DE,DK,EE,ES,FI,FR,HR,HU,IE,IT,LT,LU,LV,MT,NL,PL,PT,RO,SE,SI,SK",
-            ).split(",")
-            if s.strip()
-        ]
         self.INCIDENT_ESCALATE_MINUTES = _int("INCIDENT_ESCALATE_MINUTES", 5)
         self.ASK_LIMIT = os.environ.get("ASK_LIMIT", "60 per minute")
         self.INVITATION_DAYS = _int("INVITATION_DAYS", 7)

@@ -145,11 +145,27 @@ def create_demo_data(today: date | None = None) -> None:
                     "end_date": start + timedelta(days=length - 1),
                     "kind": kind,
                     "purpose": purpose,
+                    "prior_insurance_months": 24,
+                    # Jan lives in Poland and works there a fifth of his time: not substantial,
+                    # so the employer's seat (Germany) decides (Art 13(1)(b)(i)).
+                    "work_split": "DE 80, PL 20" if kind == "regular_multi_state" else "",
                 }
             ),
         )
     db.session.flush()
     _demo_certificates(employees, today)
+    _demo_coverage(employees, today)
+
+
+def _demo_coverage(employees: dict[str, Employee], today: date) -> None:
+    """Every demo trip through the engine, as if the admin had saved it in the console: the
+    uncovered ones get their draft request or provisional certificate."""
+    from web.filing.trips import act_on_determination, determine_trip
+
+    for employee in employees.values():
+        for trip in employee.trips:
+            result = determine_trip(trip, today=today)
+            act_on_determination(trip, result, actor=None)
 
 
 def _demo_certificates(employees: dict[str, Employee], today: date) -> None:

@@ -75,6 +75,27 @@ class TripStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class EmploymentStatus(enum.StrEnum):
+    EMPLOYED = "employed"
+    SELF_EMPLOYED = "self_employed"
+    EMPLOYED_AND_SELF_EMPLOYED = "employed_and_self_employed"
+
+
+class RequestKind(enum.StrEnum):
+    INITIAL = "initial"
+    EXTENSION = "extension"
+    DEROGATION = "derogation_art16"
+    RENEWAL = "renewal"
+
+
+class RequestStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ISSUED = "issued"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
 class DocumentType(enum.StrEnum):
     A1 = "A1"
     COC = "CoC"
@@ -231,6 +252,24 @@ class Trip(db.Model):
     status: Mapped[str] = mapped_column(String(24), default=TripStatus.PLANNED.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The facts the engine needs beyond the employee's record (web/trips/coverage.py).
+    employment_status: Mapped[str] = mapped_column(
+        String(32), default=EmploymentStatus.EMPLOYED.value, server_default="employed"
+    )
+    prior_insurance_months: Mapped[int | None] = mapped_column(Integer)
+    replacing_posted_worker: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    employer_substantial_activity: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    work_split: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    art16_agreement: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # The engine's last answer: the whole result as JSON, and two columns to filter on.
+    coverage_json: Mapped[str | None] = mapped_column(Text)
+    coverage_type: Mapped[str | None] = mapped_column(String(32))
+    coverage_category: Mapped[str | None] = mapped_column(String(16))
+    determined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     employee: Mapped[Employee] = relationship(back_populates="trips")
 
@@ -271,9 +310,14 @@ class Certificate(db.Model):
     superseded_by_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The issuing form's (or client's) Idempotency-Key: a replayed issue finds this certificate.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
     employee: Mapped[Employee] = relationship(back_populates="certificates")
     trip: Mapped[Trip | None] = relationship()
+
+    # One certificate per key and company (NULLs, certificates issued without a key, are distinct).
+    __table_args__ = (UniqueConstraint("company_id", "idempotency_key"),)
 
     @property
     def work_state_list(self) -> list[str]:
@@ -443,6 +487,72 @@ class Incident(db.Model):
 
     # A replayed alert (same phone, same key) finds the incident instead of making another.
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+
+class CertificateRequest(db.Model):
+    """A request filed with the authority: draft → submitted → issued or refused.
+
+    ``kind`` says what is asked: the first certificate of a trip, an extension (a new period), an
+    Art 16 derogation (a posting beyond 24 months) or the renewal of a multi-state A1.
+    """
+
+    __tablename__ = "certificate_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), default=RequestKind.INITIAL.value)
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.DRAFT.value)
+    document_type: Mapped[str] = mapped_column(String(8))
+    certificate_type: Mapped[str] = mapped_column(String(32))
+    legislation_state: Mapped[str] = mapped_column(String(2))
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    work_states: Mapped[str] = mapped_column(String(120))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    lead_time_days: Mapped[int] = mapped_column(Integer)
+    # The preconditions the admin confirms before submitting (legal-rules §2, the Belgian seed).
+    registered_for_period: Mapped[bool] = mapped_column(Boolean, default=False)
+    prior_insurance_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    not_replacing_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    substantial_activity_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expected_by: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refusal_reason: Mapped[str | None] = mapped_column(String(500))
+    certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
+    provisional_certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
+    previous_certificate_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    employee: Mapped[Employee] = relationship()
+    trip: Mapped[Trip] = relationship()
+    certificate: Mapped[Certificate | None] = relationship(foreign_keys=[certificate_id])
+    provisional_certificate: Mapped[Certificate | None] = relationship(
+        foreign_keys=[provisional_certificate_id]
+    )
+    previous_certificate: Mapped[Certificate | None] = relationship(
+        foreign_keys=[previous_certificate_id]
+    )
+
+    @property
+    def work_state_list(self) -> list[str]:
+        return [s for s in self.work_states.split(",") if s]
+
+
+class FilingState(db.Model):
+    """A state where the provider files certificate requests with the authority itself (the
+    "official" category); the operator keeps the list. ``lead_time_days``: the usual time from
+    filing to the authority's document, as the operator knows it."""
+
+    __tablename__ = "provider_filing_state"
+
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    lead_time_days: Mapped[int] = mapped_column(Integer, default=30)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class IncidentNote(db.Model):

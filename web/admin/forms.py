@@ -3,12 +3,28 @@ renders fields and carries the CSRF token, so the form, the CSV import and the C
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import Optional
 
-from web.admin.services import TRIP_KIND_LABELS
+from web.admin.services import (
+    ART16_AGREEMENT_LABELS,
+    EMPLOYMENT_STATUS_LABELS,
+    TRIP_KIND_LABELS,
+)
 from web.countries import country_choices
 from web.forms import ServiceValidatedForm, select_choices
 from web.i18n import LANGUAGE_NAMES, app_languages
@@ -58,12 +74,37 @@ class TripForm(ServiceValidatedForm):
     purpose = StringField(
         _l("Purpose"), description=_l("For example: client workshop, site assembly.")
     )
+    # The facts the coverage check needs beyond the employee's record.
+    employment_status = SelectField(_l("The employee works as"))
+    prior_insurance_months = IntegerField(
+        _l("Months insured in the home country just before the trip"),
+        description=_l("Leave empty if the employee was already insured there long before."),
+        validators=[Optional()],
+    )
+    replacing_posted_worker = BooleanField(_l("Replaces another posted worker"))
+    employer_substantial_activity = BooleanField(
+        _l("The employer has substantial activity in the home country"), default=True
+    )
+    work_split = StringField(
+        _l("Share of working time per country over the next 12 months"),
+        description=_l("Regular work in several countries only, e.g. “DE 60, FR 40”."),
+    )
+    art16_agreement = SelectField(_l("Art 16 agreement (exception)"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.destination_state.choices = select_choices(country_choices(), blank=True)
         self.work_states.choices = select_choices(country_choices())
         self.kind.choices = select_choices(list(TRIP_KIND_LABELS.items()))
+        self.employment_status.choices = select_choices(list(EMPLOYMENT_STATUS_LABELS.items()))
+        self.art16_agreement.choices = select_choices(list(ART16_AGREEMENT_LABELS.items()))
+
+    def raw_values(self) -> dict[str, object]:
+        values = super().raw_values()
+        # Not a number: the service names the field instead of dropping what was typed.
+        if self.prior_insurance_months.data is None:
+            values["prior_insurance_months"] = (self.prior_insurance_months.raw_data or [""])[0]
+        return values
 
 
 class CertificateForm(ServiceValidatedForm):
@@ -74,6 +115,9 @@ class CertificateForm(ServiceValidatedForm):
     work_states = SelectMultipleField(_l("Countries of work covered"))
     valid_from = DateField(_l("Valid from"))
     valid_to = DateField(_l("Valid until (last day)"))
+    # Made when the form is rendered: submitting it twice issues one certificate (the view
+    # reads it from the request, so a POST without it simply has no key).
+    idempotency_key = HiddenField(default=lambda: str(uuid.uuid4()))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -101,3 +145,24 @@ class RevokeForm(FlaskForm):
 
 class ExtendForm(FlaskForm):
     valid_to = DateField(_l("New last day"))
+
+
+class ChecklistForm(FlaskForm):
+    """The preconditions confirmed before a request is filed (web/filing/requests.py)."""
+
+    registered_for_period = BooleanField()
+    prior_insurance_confirmed = BooleanField()
+    not_replacing_confirmed = BooleanField()
+    substantial_activity_confirmed = BooleanField()
+
+
+class DecisionForm(FlaskForm):
+    valid_from = DateField(_l("Valid from"))
+    valid_to = DateField(_l("Valid until (last day)"))
+    issuing_institution = StringField(_l("Issuing institution"))
+    authority_reference = StringField(_l("Authority's reference"))
+    document = FileField(_l("The authority's document (PDF, at most 10 MB)"))
+
+
+class RefusalForm(FlaskForm):
+    reason = StringField(_l("The authority's reason"))

@@ -47,6 +47,7 @@ from web.certificates.services import (
     validate_certificate_input,
 )
 from web.extensions import db, limiter
+from web.filing.trips import check_trip_coverage
 from web.models import Certificate, Employee, EmployeeImport, Incident, Role, Trip
 from web.rendering import render_page_or_fragment
 from web.validation import InputError, parse_date
@@ -274,14 +275,19 @@ def new_trip(employee_id: int) -> Response | tuple[str, int] | str:
     if request.method == "POST":
         try:
             trip = create_trip(emp, validate_trip_input(form.raw_values()))
+            message = check_trip_coverage(trip, actor=current_user)
         except InputError as exc:
             db.session.rollback()
             form.show_errors(exc.errors)
-            return render_template("admin/trip_form.html", form=form, employee=emp, trip=None), 422
+            return render_template(
+                "admin/trip_form.html", form=form, employee=emp, trip=None, errors=exc.errors
+            ), 422
         db.session.commit()
         flash(_("Trip saved."), "info")
-        return redirect(url_for("admin.employee", employee_id=emp.id, _anchor=f"trip-{trip.id}"))
-    return render_template("admin/trip_form.html", form=form, employee=emp, trip=None)
+        if message:
+            flash(message, "info")
+        return redirect(url_for("admin.trip", trip_id=trip.id))
+    return render_template("admin/trip_form.html", form=form, employee=emp, trip=None, errors={})
 
 
 @bp.route("/trips/<int:trip_id>/edit", methods=["GET", "POST"])
@@ -292,20 +298,29 @@ def edit_trip(trip_id: int) -> Response | tuple[str, int] | str:
         form = TripForm()
         try:
             update_trip(trip, validate_trip_input(form.raw_values()))
+            message = check_trip_coverage(trip, actor=current_user)
         except InputError as exc:
             db.session.rollback()
             form.show_errors(exc.errors)
             return (
                 render_template(
-                    "admin/trip_form.html", form=form, employee=trip.employee, trip=trip
+                    "admin/trip_form.html",
+                    form=form,
+                    employee=trip.employee,
+                    trip=trip,
+                    errors=exc.errors,
                 ),
                 422,
             )
         db.session.commit()
         flash(_("Trip saved."), "info")
-        return redirect(url_for("admin.employee", employee_id=trip.employee_id))
+        if message:
+            flash(message, "info")
+        return redirect(url_for("admin.trip", trip_id=trip.id))
     form = TripForm(obj=trip, work_states=trip.work_state_list)
-    return render_template("admin/trip_form.html", form=form, employee=trip.employee, trip=trip)
+    return render_template(
+        "admin/trip_form.html", form=form, employee=trip.employee, trip=trip, errors={}
+    )
 
 
 @bp.route("/trips/<int:trip_id>/cancel", methods=["POST"])
@@ -362,6 +377,9 @@ def issue_provisional(trip_id: int) -> Response | tuple[str, int] | str:
                 validate_certificate_input(form.raw_values(), official=False),
                 actor=current_user,
                 trip=trip,
+                # A replay (double submit, retry after a lost answer) redirects to the same one.
+                idempotency_key=request.headers.get("Idempotency-Key")
+                or request.form.get("idempotency_key"),
             )
         except InputError as exc:
             db.session.rollback()

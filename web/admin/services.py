@@ -362,6 +362,43 @@ class TripInput:
     end_date: date
     kind: str
     purpose: str
+    employment_status: str = "employed"
+    prior_insurance_months: int | None = None
+    replacing_posted_worker: bool = False
+    employer_substantial_activity: bool = True
+    work_split: str = ""
+    art16_agreement: str = "none"
+
+
+EMPLOYMENT_STATUS_LABELS = {
+    "employed": _l("Employed"),
+    "self_employed": _l("Self-employed"),
+    "employed_and_self_employed": _l("Employed and self-employed"),
+}
+ART16_AGREEMENT_LABELS = {
+    "none": _l("None"),
+    "requested": _l("Requested, not decided"),
+    "granted": _l("Granted"),
+}
+
+
+def _prior_insurance(value: object, errors: dict[str, str]) -> int | None:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    try:
+        months = int(text)
+    except ValueError:
+        errors["prior_insurance_months"] = _("must be a whole number of months")
+        return None
+    if not 0 <= months <= 1200:
+        errors["prior_insurance_months"] = _("must be between 0 and 1200 months")
+        return None
+    return months
+
+
+def _flag(value: object) -> bool:
+    return value is True or str(value).strip().lower() in ("y", "yes", "true", "on", "1")
 
 
 TRIP_KIND_LABELS = {
@@ -390,10 +427,40 @@ def validate_trip_input(raw: dict[str, Any]) -> TripInput:
     purpose = " ".join((raw.get("purpose") or "").split())
     if len(purpose) > 200:
         errors["purpose"] = _("is longer than 200 characters")
+    status = (raw.get("employment_status") or "employed").strip()
+    if status not in EMPLOYMENT_STATUS_LABELS:
+        errors["employment_status"] = _("Choose one of the listed options.")
+    art16 = (raw.get("art16_agreement") or "none").strip()
+    if art16 not in ART16_AGREEMENT_LABELS:
+        errors["art16_agreement"] = _("Choose one of the listed options.")
+    prior = _prior_insurance(raw.get("prior_insurance_months"), errors)
+    work_split = " ".join(str(raw.get("work_split") or "").split())
+    if len(work_split) > 200:
+        errors["work_split"] = _("is longer than 200 characters")
+    elif work_split:
+        from web.filing.trips import parse_work_split
+
+        try:
+            parse_work_split(work_split)
+        except InputError as exc:
+            errors.update(exc.errors)
     if errors:
         raise InputError(errors)
     assert start is not None and end is not None
-    return TripInput(destination, work_states, start, end, kind, purpose)
+    return TripInput(
+        destination,
+        work_states,
+        start,
+        end,
+        kind,
+        purpose,
+        employment_status=status,
+        prior_insurance_months=prior,
+        replacing_posted_worker=_flag(raw.get("replacing_posted_worker")),
+        employer_substantial_activity=_flag(raw.get("employer_substantial_activity", True)),
+        work_split=work_split,
+        art16_agreement=art16,
+    )
 
 
 def create_trip(employee: Employee, data: TripInput) -> Trip:
@@ -414,6 +481,12 @@ def _apply_trip(trip: Trip, data: TripInput) -> None:
     trip.end_date = data.end_date
     trip.kind = data.kind
     trip.purpose = data.purpose
+    trip.employment_status = data.employment_status
+    trip.prior_insurance_months = data.prior_insurance_months
+    trip.replacing_posted_worker = data.replacing_posted_worker
+    trip.employer_substantial_activity = data.employer_substantial_activity
+    trip.work_split = data.work_split
+    trip.art16_agreement = data.art16_agreement
 
 
 def update_trip(trip: Trip, data: TripInput) -> Trip:
@@ -429,6 +502,9 @@ def cancel_trip(trip: Trip) -> None:
         return
     trip.status = TripStatus.CANCELLED.value
     trip.cancelled_at = utcnow()
+    from web.filing.requests import cancel_open_requests
+
+    cancel_open_requests(trip)
     record_audit_event("trip.cancelled", object_type="trip", object_id=trip.id)
 
 

@@ -270,14 +270,74 @@ def issue_provisional_certificate(
     actor: User | None,
     trip: Trip | None = None,
     supersedes: Certificate | None = None,
+    idempotency_key: str | None = None,
 ) -> Certificate:
     """A provisional A1/CoC signed by the provider, for an employee (and trip).
 
-    Only operators and the employee's own employer admins; rate limited per actor.
+    Only operators and the employee's own employer admins; rate limited per actor. With an
+    ``idempotency_key`` (a UUID, unique per company) a replayed request returns the certificate
+    already issued for that key, also when two requests race: the loser's IntegrityError rolls
+    the session back and it returns the winner's certificate. A key used for a different
+    certificate (another employee, trip or content) is refused.
     """
+    import uuid
+
+    def already_issued() -> Certificate | None:
+        existing = db.session.scalar(
+            select(Certificate).where(
+                Certificate.company_id == employee.company_id,
+                Certificate.idempotency_key == key,
+            )
+        )
+        if existing is None:
+            return None
+        same = (
+            existing.employee_id == employee.id
+            and existing.trip_id == (trip.id if trip is not None else None)
+            and existing.kind == CertificateKind.PROVISIONAL.value
+            and existing.document_type == data.document_type
+            and existing.legislation_state == data.legislation_state
+            and existing.work_state_list == list(data.work_states)
+            and (existing.valid_from, existing.valid_to) == (data.valid_from, data.valid_to)
+        )
+        if not same:
+            raise InputError(
+                {
+                    "idempotency": _(
+                        "This form was already used to issue another certificate. "
+                        "Open the form again to issue a new one."
+                    )
+                }
+            )
+        return existing
+
     _check_may_manage(actor, employee)
+    key = None
+    if idempotency_key is not None and idempotency_key.strip():
+        try:
+            key = str(uuid.UUID(idempotency_key.strip()))
+        except ValueError:
+            raise InputError({"idempotency": _("The idempotency key must be a UUID.")}) from None
+        existing = already_issued()
+        if existing is not None:
+            return existing  # a replay: no second certificate, no second audit event
     _check_issue_rate(actor)
-    certificate = _new_certificate(employee, trip, data, CertificateKind.PROVISIONAL.value, actor)
+    with db.session.no_autoflush:  # the row is inserted with its key, below
+        certificate = _new_certificate(
+            employee, trip, data, CertificateKind.PROVISIONAL.value, actor
+        )
+        certificate.idempotency_key = key
+    if key is not None:
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # Most likely the same key issued at this moment by a concurrent request, which won
+            # (PostgreSQL makes the second insert wait for the first to commit or roll back).
+            db.session.rollback()  # nothing of this attempt may be written
+            existing = already_issued()
+            if existing is None:
+                raise  # not the key (a 2^-60 verification-code clash): let the caller retry
+            return existing
     _flush_unique(certificate)
     _supersede(supersedes, certificate, actor)
     _audit_issue("certificate.issued", certificate, actor)

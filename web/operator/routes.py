@@ -1,16 +1,21 @@
-"""The provider's operator console: push messages that could not be delivered."""
+"""The provider's operator console: push messages that could not be delivered, and the states
+where the provider files certificate requests with the authority."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from web.access import roles_required
 from web.audit import record_audit_event
 from web.extensions import db
+from web.filing.states import filing_states, remove_filing_state, save_filing_state
 from web.models import OutboxMessage, OutboxStatus, Role, utcnow
 from web.operator import bp
+from web.operator.forms import FilingStateForm
+from web.validation import InputError
 
 operator_only = roles_required(Role.OPERATOR)
 
@@ -54,3 +59,39 @@ def retry(message_id: int) -> Response:
         db.session.commit()
         flash(_("The message is queued again."), "info")
     return redirect(url_for("operator.outbox"))
+
+
+@bp.route("/filing-states", methods=["GET", "POST"])
+@operator_only
+def filing_states_view() -> Response | tuple[str, int] | str:
+    """Where the provider files requests itself ("official"); elsewhere it issues provisional
+    certificates. Trips are checked against this list when they are saved or checked again."""
+    form = FilingStateForm()
+    if request.method == "POST":
+        try:
+            row = save_filing_state(
+                form.state.data,
+                form.lead_time_days.raw_data[0] if form.lead_time_days.raw_data else "",
+                actor=current_user,
+            )
+        except InputError as exc:
+            db.session.rollback()
+            for name, message in exc.errors.items():
+                if name in form:
+                    form[name].errors = [message]
+            return render_template(
+                "operator/filing_states.html", form=form, states=filing_states()
+            ), 422
+        db.session.commit()
+        flash(_("%(country)s is on the list.", country=row.state), "info")
+        return redirect(url_for("operator.filing_states_view"))
+    return render_template("operator/filing_states.html", form=form, states=filing_states())
+
+
+@bp.route("/filing-states/<state>/remove", methods=["POST"])
+@operator_only
+def remove_filing_state_view(state: str) -> Response:
+    if remove_filing_state(state.upper()[:2], actor=current_user):
+        db.session.commit()
+        flash(_("%(country)s is off the list.", country=state.upper()[:2]), "info")
+    return redirect(url_for("operator.filing_states_view"))

@@ -1,0 +1,396 @@
+"""Certificate requests filed with the authority: draft → submitted → issued or refused.
+
+A request carries the period asked for, the preconditions the admin confirms before filing
+(legal-rules §2: registered as employed for the whole period, e.g. the Belgian Dimona; at least one
+month of prior insurance; not replacing a posted worker; the employer's substantial activity at
+home), and the expected lead time of the issuing state. When the trip starts before the document
+can arrive, filing also issues a provisional certificate for the meantime; the authority's
+document supersedes it, a refusal withdraws it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from web.audit import record_audit_event
+from web.certificates.services import (
+    CertificateInput,
+    import_official_certificate,
+    issue_provisional_certificate,
+    revoke_certificate,
+)
+from web.coverage.dates import add_months
+from web.coverage.engine import ASSESSMENT_HORIZON_MONTHS, DEROGATION_NOTICE_MONTHS
+from web.extensions import db
+from web.filing.states import lead_time_days
+from web.filing.trips import (
+    OPEN_REQUEST_STATUSES,
+    derogation_possible,
+    determine_trip,
+    document_type_of,
+    open_request,
+    trip_coverage,
+)
+from web.models import (
+    Certificate,
+    CertificateKind,
+    CertificateRequest,
+    CertificateStatus,
+    RequestKind,
+    RequestStatus,
+    Trip,
+    TripKind,
+    TripStatus,
+    User,
+    utcnow,
+)
+from web.validation import InputError
+
+REQUEST_KIND_LABELS = {
+    RequestKind.INITIAL.value: _l("Certificate request"),
+    RequestKind.EXTENSION.value: _l("Extension request"),
+    RequestKind.DEROGATION.value: _l("Art 16 derogation request"),
+    RequestKind.RENEWAL.value: _l("Renewal request"),
+}
+REQUEST_STATUS_LABELS = {
+    RequestStatus.DRAFT.value: _l("Draft"),
+    RequestStatus.SUBMITTED.value: _l("Submitted to the authority"),
+    RequestStatus.ISSUED.value: _l("Issued"),
+    RequestStatus.REFUSED.value: _l("Refused"),
+    RequestStatus.CANCELLED.value: _l("Cancelled"),
+}
+CHECKLIST = (
+    (
+        "registered_for_period",
+        _l(
+            "The employee is registered as employed by the company for the whole period "
+            "(in Belgium: the Dimona declaration)."
+        ),
+    ),
+    (
+        "prior_insurance_confirmed",
+        _l("The employee was insured in the home country for at least one month before."),
+    ),
+    ("not_replacing_confirmed", _l("The employee does not replace another posted worker.")),
+    (
+        "substantial_activity_confirmed",
+        _l("The employer has substantial activity in the home country (not only admin)."),
+    ),
+)
+RENEWAL_NOTICE_DAYS = 60
+
+
+def _audit(action: str, req: CertificateRequest, message: str = "") -> None:
+    record_audit_event(
+        action,
+        object_type="certificate_request",
+        object_id=req.id,
+        company_id=req.company_id,
+        message=message,
+    )
+
+
+def create_certificate_request(
+    trip: Trip,
+    kind: str,
+    *,
+    start: date,
+    end: date,
+    actor: User | None,
+    previous: Certificate | None = None,
+) -> CertificateRequest:
+    """A draft request for ``trip`` over [start, end], from the engine's answer on the trip."""
+    result = trip_coverage(trip) or {}
+    certificate_type = result.get("certificate_type") or "A1"
+    legislation_state = result.get("legislation_state") or trip.employee.home_state
+    if kind == RequestKind.DEROGATION.value:
+        certificate_type = "A1_via_derogation_art16"
+        legislation_state = trip.employee.home_state
+    if end < start:
+        raise InputError({"period": _("The new period ends before it starts.")})
+    req = CertificateRequest(
+        company_id=trip.company_id,
+        employee_id=trip.employee_id,
+        trip=trip,
+        kind=kind,
+        status=RequestStatus.DRAFT.value,
+        document_type=document_type_of(certificate_type),
+        certificate_type=certificate_type,
+        legislation_state=legislation_state,
+        issuer=result.get("certificate_issuer"),
+        work_states=trip.work_states,
+        period_start=start,
+        period_end=end,
+        lead_time_days=lead_time_days(legislation_state),
+        # What the trip already states is pre-ticked; the admin confirms before filing.
+        prior_insurance_confirmed=(trip.prior_insurance_months or 0) >= 1,
+        not_replacing_confirmed=not trip.replacing_posted_worker,
+        substantial_activity_confirmed=trip.employer_substantial_activity,
+        previous_certificate_id=previous.id if previous else None,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(req)
+    db.session.flush()
+    _audit("request.created", req, kind)
+    return req
+
+
+def request_warnings(req: CertificateRequest, today: date) -> list[str]:
+    warnings = []
+    if req.kind == RequestKind.DEROGATION.value and req.period_start < add_months(
+        today, DEROGATION_NOTICE_MONTHS
+    ):
+        warnings.append(
+            _(
+                "The posting starts in less than 3 months: a derogation should be requested at "
+                "least 3 months before the start and may not be decided in time."
+            )
+        )
+    if req.status == RequestStatus.DRAFT.value and expected_by(req, today) > req.period_start:
+        warnings.append(
+            _(
+                "The document cannot arrive before the trip starts (about %(days)d days): filing "
+                "issues a provisional certificate for the meantime.",
+                days=req.lead_time_days,
+            )
+        )
+    return warnings
+
+
+def expected_by(req: CertificateRequest, filed_on: date) -> date:
+    return filed_on + timedelta(days=req.lead_time_days)
+
+
+def _require_status(req: CertificateRequest, *statuses: str) -> None:
+    if req.status not in statuses:
+        raise InputError(
+            {
+                "status": _(
+                    "This request is “%(status)s”: that step is not possible any more.",
+                    status=REQUEST_STATUS_LABELS.get(req.status, req.status),
+                )
+            }
+        )
+
+
+def submit_request(
+    req: CertificateRequest, checklist: dict[str, Any], *, actor: User | None, today: date
+) -> Certificate | None:
+    """File the request once every precondition is confirmed. When the document cannot arrive
+    before the trip starts, a provisional certificate covers the meantime (returned)."""
+    _require_status(req, RequestStatus.DRAFT.value)
+    missing = {name: _("Confirm this before filing.") for name, _label in CHECKLIST}
+    for name, _label in CHECKLIST:
+        setattr(req, name, bool(checklist.get(name)))
+        if getattr(req, name):
+            missing.pop(name)
+    if missing:
+        raise InputError(missing)
+    req.status = RequestStatus.SUBMITTED.value
+    req.submitted_at = utcnow()
+    req.expected_by = expected_by(req, today)
+    trip = req.trip
+    if req.kind == RequestKind.DEROGATION.value:
+        trip.art16_agreement = "requested"
+        determine_trip(trip, today=today)
+    _audit("request.submitted", req)
+    provisional = None
+    if req.expected_by > req.period_start and req.kind != RequestKind.DEROGATION.value:
+        provisional = issue_provisional_certificate(
+            trip.employee,
+            CertificateInput(
+                req.document_type,
+                req.legislation_state,
+                req.work_state_list,
+                req.period_start,
+                req.period_end,
+            ),
+            actor=actor,
+            trip=trip,
+        )
+        req.provisional_certificate_id = provisional.id
+    return provisional
+
+
+def record_issued(
+    req: CertificateRequest,
+    *,
+    valid_from: date,
+    valid_to: date,
+    issuing_institution: str,
+    authority_reference: str,
+    document: bytes | None,
+    filename: str,
+    actor: User | None,
+    today: date,
+) -> Certificate:
+    """The authority's document arrived: record it; it replaces the provisional one."""
+    _require_status(req, RequestStatus.SUBMITTED.value)
+    errors = {}
+    if document is None:
+        errors["document"] = _("Attach the authority's PDF.")
+    if valid_to < valid_from:
+        errors["valid_to"] = _("is before the first day")
+    institution = " ".join(issuing_institution.split())
+    if not 1 <= len(institution) <= 100:
+        errors["issuing_institution"] = _(
+            "Copy the institution as printed on the document (at most 100 characters)."
+        )
+    if errors:
+        raise InputError(errors)
+    trip = req.trip
+    provisional = req.provisional_certificate
+    supersedes = (
+        provisional
+        if provisional is not None and provisional.status == CertificateStatus.ACTIVE.value
+        else req.previous_certificate
+    )
+    certificate = import_official_certificate(
+        trip.employee,
+        CertificateInput(
+            req.document_type,
+            req.legislation_state,
+            req.work_state_list,
+            valid_from,
+            valid_to,
+            institution,
+            authority_reference.strip()[:120] or None,
+        ),
+        actor=actor,
+        document=document,
+        filename=filename,
+        trip=trip,
+        supersedes=supersedes,
+    )
+    req.status = RequestStatus.ISSUED.value
+    req.decided_at = utcnow()
+    req.certificate_id = certificate.id
+    if req.kind == RequestKind.DEROGATION.value:
+        trip.art16_agreement = "granted"
+        determine_trip(trip, today=today)
+    _audit("request.issued", req)
+    return certificate
+
+
+def record_refused(
+    req: CertificateRequest, reason: str, *, actor: User | None, today: date
+) -> None:
+    """The authority refused: the provisional certificate issued for the meantime is withdrawn
+    (it would claim a coverage the authority denied)."""
+    _require_status(req, RequestStatus.SUBMITTED.value)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InputError({"reason": _("Give the authority's reason.")})
+    req.status = RequestStatus.REFUSED.value
+    req.decided_at = utcnow()
+    req.refusal_reason = reason[:500]
+    provisional = req.provisional_certificate
+    if provisional is not None and provisional.status != CertificateStatus.WITHDRAWN.value:
+        revoke_certificate(
+            provisional,
+            _("The authority refused the request: %(reason)s", reason=reason),
+            actor=actor,
+        )
+    if req.kind == RequestKind.DEROGATION.value:
+        req.trip.art16_agreement = "none"
+        determine_trip(req.trip, today=today)
+    _audit("request.refused", req)
+
+
+def cancel_request(req: CertificateRequest) -> None:
+    _require_status(req, *OPEN_REQUEST_STATUSES)
+    req.status = RequestStatus.CANCELLED.value
+    req.decided_at = utcnow()
+    _audit("request.cancelled", req)
+
+
+def cancel_open_requests(trip: Trip) -> None:
+    """A cancelled trip needs no certificate: its open requests are cancelled too."""
+    for req in db.session.scalars(
+        select(CertificateRequest).where(
+            CertificateRequest.trip_id == trip.id,
+            CertificateRequest.status.in_(OPEN_REQUEST_STATUSES),
+        )
+    ):
+        cancel_request(req)
+
+
+def request_derogation(trip: Trip, *, actor: User | None) -> CertificateRequest:
+    """An Art 16 request to keep home legislation for the whole posting beyond 24 months."""
+    if not derogation_possible(trip):
+        raise InputError(
+            {
+                "kind": _(
+                    "An Art 16 derogation is for postings of more than 24 months within the EU, "
+                    "EEA and Switzerland."
+                )
+            }
+        )
+    existing = open_request(trip, RequestKind.DEROGATION.value)
+    if existing is not None:
+        return existing
+    return create_certificate_request(
+        trip, RequestKind.DEROGATION.value, start=trip.start_date, end=trip.end_date, actor=actor
+    )
+
+
+def _current_official(trip: Trip) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.trip_id == trip.id,
+            Certificate.kind == CertificateKind.OFFICIAL.value,
+            Certificate.status == CertificateStatus.ACTIVE.value,
+        )
+        .order_by(Certificate.valid_to.desc())
+    )
+
+
+def renewal_due(trip: Trip, today: date) -> Certificate | None:
+    """The multi-state A1 to renew: it ends within RENEWAL_NOTICE_DAYS (or the state's lead time,
+    if longer) while the work goes on after it."""
+    if trip.kind != TripKind.REGULAR_MULTI_STATE.value or trip.status == TripStatus.CANCELLED:
+        return None
+    current = _current_official(trip)
+    if current is None or current.valid_to >= trip.end_date:
+        return None
+    notice = max(RENEWAL_NOTICE_DAYS, lead_time_days(current.legislation_state))
+    return current if current.valid_to - timedelta(days=notice) <= today else None
+
+
+def request_renewal(trip: Trip, *, actor: User | None, today: date) -> CertificateRequest:
+    """The next period of a multi-state A1 (at most the 12 months the assessment looks ahead)."""
+    current = renewal_due(trip, today)
+    if current is None:
+        raise InputError(
+            {"kind": _("No multi-state A1 of this trip is close to its end while work goes on.")}
+        )
+    existing = open_request(trip, RequestKind.RENEWAL.value)
+    if existing is not None:
+        return existing
+    start = current.valid_to + timedelta(days=1)
+    end = min(trip.end_date, add_months(start, ASSESSMENT_HORIZON_MONTHS) - timedelta(days=1))
+    return create_certificate_request(
+        trip, RequestKind.RENEWAL.value, start=start, end=end, actor=actor, previous=current
+    )
+
+
+def open_due_renewals(today: date) -> list[CertificateRequest]:
+    """Draft renewal requests for every multi-state trip whose A1 is about to end (cron)."""
+    trips = db.session.scalars(
+        select(Trip).where(
+            Trip.kind == TripKind.REGULAR_MULTI_STATE.value,
+            Trip.status != TripStatus.CANCELLED.value,
+            Trip.end_date > today,
+        )
+    )
+    created = []
+    for trip in trips:
+        if renewal_due(trip, today) is not None and open_request(trip) is None:
+            created.append(request_renewal(trip, actor=None, today=today))
+    return created
