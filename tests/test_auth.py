@@ -369,3 +369,98 @@ def test_new_password_rules(client, app, data):
     assert differ.status_code == 400 and b"differ" in differ.data
     ok = post_form(client, path, {"password": "long enough one", "confirm": "long enough one"})
     assert ok.status_code == 302
+
+
+# --- cookies replayed after the sign-in ended ---------------------------------------------------
+
+
+def _end_sign_in(how: str, app, victim, other, email: str) -> None:
+    """End the ``victim`` client's sign-in the way ``how`` says (``other`` is a second device)."""
+    from tests.conftest import AuthActions
+
+    if how == "logout":
+        assert AuthActions(victim).logout().status_code == 302
+    elif how == "sign_out_everywhere":
+        response = post_form(other, "/account/sign-out-everywhere", token_from="/account")
+        assert response.status_code == 302
+    elif how == "password_change":
+        response = post_form(
+            other,
+            "/account/password",
+            {
+                "current_password": PASSWORD,
+                "password": "a new passphrase here",
+                "confirm": "a new passphrase here",
+            },
+            token_from="/account",
+        )
+        assert response.status_code == 302
+    elif how == "device_signed_out":
+        with app.app_context():
+            token = db.session.scalar(
+                select(SignIn.logout_token)
+                .join(User)
+                .where(User.email == email, SignIn.device_label == "Firefox on Linux")
+            )
+        assert token
+        response = post_form(
+            other, "/account/devices/sign-out", {"device": token}, token_from="/account"
+        )
+        assert response.status_code == 302
+    else:  # pragma: no cover - a typo in the parameters
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how", ["logout", "sign_out_everywhere", "password_change", "device_signed_out"]
+)
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.EMPLOYER_ADMIN], ids=lambda r: r.value)
+def test_cookies_replayed_after_the_sign_in_ended_are_refused(app, data, how, role):
+    """A copy of the session cookie, of the remember cookie, or of both, taken while signed in,
+    opens nothing once the sign-in ended, and does not bring the sign-in back."""
+    from tests.conftest import AuthActions
+
+    company = data.company()
+    if role is Role.EMPLOYEE:
+        email, home = data.email_of_employee(data.employee(company)), "/wallet/"
+    else:
+        email, home = "replay-admin@example.com", "/admin/employees"
+        data.user(role, company, email=email)
+    victim, other = app.test_client(), app.test_client()
+    victim.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
+    AuthActions(victim).login(email)
+    AuthActions(other).login(email)
+    assert victim.get(home).status_code == 200
+    stolen = {name: victim.get_cookie(name) for name in ("session", "remember_token")}
+    assert stolen["session"] is not None
+    # Employees are remembered for 90 days; staff sign in per session.
+    assert (stolen["remember_token"] is not None) == (role is Role.EMPLOYEE)
+    # Before the end, each copy works on its own (so the refusals below are the revocation's).
+    for name, cookie in stolen.items():
+        if cookie is not None:
+            copy = app.test_client()
+            copy.set_cookie(name, cookie.value)
+            assert copy.get(home).status_code == 200, name
+
+    _end_sign_in(how, app, victim, other, email)
+
+    combinations = [("session",), ("remember_token",), ("session", "remember_token")]
+    for names in combinations:
+        if any(stolen[name] is None for name in names):
+            continue
+        attacker = app.test_client()
+        for name in names:
+            attacker.set_cookie(name, stolen[name].value)
+        response = attacker.get(home)
+        assert response.status_code == 302, (how, names)
+        assert "/login" in response.headers["Location"], (how, names)
+        assert attacker.get("/account").status_code == 302, (how, names)
+    # The victim's own client, with whatever cookies it still holds, is signed out too.
+    assert victim.get(home).status_code == 302
+    with app.app_context():
+        victim_row = db.session.scalar(
+            select(SignIn)
+            .join(User)
+            .where(User.email == email, SignIn.device_label == "Firefox on Linux")
+        )
+        assert victim_row.revoked_at is not None

@@ -53,6 +53,19 @@ def render_error(code: int, detail: str | None = None, retry_after: str | None =
     return response
 
 
+def _audit_denial(code: int) -> None:
+    """Every 403/404 of a protected route leaves an AuditEvent (web/access.py)."""
+    from web.access import audit_denial
+    from web.extensions import db
+
+    try:
+        audit_denial(code)
+    except Exception:
+        # The answer stays a denial; a failing audit write is logged, never turned into a 500.
+        log.exception("could not audit a %d on %s", code, request.url_rule)
+        db.session.rollback()
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response:
@@ -73,6 +86,8 @@ def init_errors(app: Flask) -> None:
         code = error.code or 500
         if code < 400:
             return error.get_response()
+        if code in (403, 404):
+            _audit_denial(code)
         response = render_error(code)
         if code == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]

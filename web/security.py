@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.i18n import is_public_page
@@ -26,6 +26,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def _protected_route() -> bool:
+    """The request went to a view that needs a sign-in (web/access.py's table)."""
+    from web.access import PUBLIC
+
+    rule = request.url_rule
+    view = current_app.view_functions.get(rule.endpoint) if rule is not None else None
+    return getattr(view, "allowed_roles", PUBLIC) != PUBLIC
+
+
+def _rendered_for_a_signed_in_user() -> bool:
+    # flask-login keeps the request's user in g once something asked for it (a page's navigation
+    # does); a request that never looked (a static file) is not about anyone.
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -42,9 +58,15 @@ def set_security_headers(response: Response) -> Response:
         headers["Referrer-Policy"] = "no-referrer"
         if "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
-    if response.mimetype == "text/html" and "Cache-Control" not in headers:
-        # Pages carry personal data: never kept by shared caches.
-        headers["Cache-Control"] = "private, no-cache"
+    if _protected_route():
+        # Personal answers (pages, PDFs, JSON, error pages of a signed-in area): never written to
+        # any cache, so nothing is left on a shared computer after sign-out.
+        if "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "private, no-store"
+    elif response.mimetype == "text/html" and "Cache-Control" not in headers:
+        # A public page seen by a signed-in user shows their navigation: personal too.
+        personal = _rendered_for_a_signed_in_user()
+        headers["Cache-Control"] = "private, no-store" if personal else "private, no-cache"
     return response
 
 

@@ -16,7 +16,7 @@ const META_CACHE = "a1w-meta";
 const PENDING_LOGOUT = "/__a1w/pending-logout";
 const ASK_SCRIPT = "{{ url_for('static', filename='js/ask.js') }}";
 // ask.js is in the shell (web/pwa/routes.py): the status panel must work offline.
-const SHELL = {{ shell|tojson }};
+const SHELL = {{ shell_urls|tojson }};
 const OFFLINE_PAGE = "/offline";
 const NETWORK_TIMEOUT_MS = 3000;
 // Pages never kept here (login, logout…): a network that hangs rather than fails (a weak signal,

@@ -10,7 +10,7 @@ from tests.browser.conftest import axe_violations
 from tests.factories import PASSWORD
 from web.certificates.services import CertificateInput, issue_provisional_certificate
 from web.extensions import db
-from web.models import Employee, Role
+from web.models import Employee, Role, Trip
 
 
 @pytest.fixture
@@ -43,6 +43,13 @@ def test_console_pages(a11y_page, app, data, live_server):
     data.user(Role.EMPLOYER_ADMIN, company, email="axe-admin@example.com")
     employee_id = data.employee(company, email="axe-worker@example.com")
     trip_id = data.trip(employee_id)
+    with app.app_context():
+        from web.filing.trips import check_trip_coverage, open_request
+
+        trip = db.session.get(Trip, trip_id)
+        check_trip_coverage(trip, actor=None)  # DE is a filing state: a draft request
+        request_id = open_request(trip).id
+        db.session.commit()
     page = a11y_page
     page.goto("/login")
     assert axe_violations(page) == [], "/login"
@@ -56,6 +63,9 @@ def test_console_pages(a11y_page, app, data, live_server):
         f"/admin/employees/{employee_id}",
         "/admin/trips",
         f"/admin/trips/{trip_id}/edit",
+        f"/admin/trips/{trip_id}",
+        f"/admin/requests/{request_id}",
+        "/admin/coverage",
         "/admin/employees/import",
         f"/admin/trips/{trip_id}/certificates/provisional",
         "/account",

@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import current_app, flash, has_request_context, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -14,12 +15,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from web.audit import record_audit_event
 from web.extensions import db
 from web.mail import send_mail
-from web.models import ActionToken, SignIn, User, utcnow
+from web.models import ActionToken, Role, SignIn, User, utcnow
 from web.urls import public_url
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 256  # ASVS asks for at least 64; scrypt takes any length
-LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # write last_seen at most this often
+# last_seen_at is written at most this often: the staff idle limit is exact to within it.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# Roles whose sign-ins end after STAFF_IDLE_MINUTES idle or STAFF_SESSION_HOURS in all; employees
+# keep the wallet's remember-me (REMEMBER_DAYS) on their phone.
+STAFF_ROLES = frozenset({Role.EMPLOYER_ADMIN, Role.SUPPORT, Role.OPERATOR})
 
 INVITE = "invite"
 RESET = "reset"
@@ -109,8 +114,65 @@ def start_sign_in(user: User, *, remember: bool) -> SignIn:
     return sign_in
 
 
+def staff_session_end(sign_in: SignIn, user: User, now: datetime) -> str | None:
+    """Why a staff sign-in is over ("idle" or "absolute"), or None while it may go on."""
+    if user.role_enum not in STAFF_ROLES:
+        return None
+    config = current_app.config
+    if now - sign_in.created_at >= timedelta(hours=config["STAFF_SESSION_HOURS"]):
+        return "absolute"
+    if now - sign_in.last_seen_at >= timedelta(minutes=config["STAFF_IDLE_MINUTES"]):
+        return "idle"
+    return None
+
+
+def _locale_of(user: User) -> str:
+    """The language for a message to ``user``, chosen without flask-login's current_user (the
+    user loader is what computes it) but in the same order as web.i18n.select_locale."""
+    from web.i18n import app_languages
+
+    languages = app_languages()
+    for candidate in (user.locale, session.get("lang")):
+        if candidate in languages:
+            return candidate
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def expire_sign_in(sign_in: SignIn, user: User, reason: str) -> None:
+    """End a staff sign-in that passed its idle or absolute limit: revoke it, audit it once (two
+    concurrent requests revoke it only once), and tell the user why they must sign in again."""
+    ended = db.session.execute(
+        update(SignIn)
+        .where(SignIn.id == sign_in.id, SignIn.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    if ended:
+        record_audit_event(
+            "auth.session_expired",
+            object_type="sign_in",
+            outcome="denied",
+            message=f"{reason} limit",
+            actor_id=user.id,
+            actor_role=user.role,
+            company_id=user.company_id,
+        )
+    db.session.commit()
+    from web.i18n import is_public_page
+
+    if has_request_context() and not is_public_page():
+        # The session no longer names the sign-in; the message shows on the login page.
+        session.pop("_user_id", None)
+        session.pop("_fresh", None)
+        with force_locale(_locale_of(user)):
+            flash(_("Your session has expired. Please sign in again."), "info")
+
+
 def load_signed_in_user(sign_in_id: str) -> User | None:
-    """flask-login's user loader: the user behind a sign-in record that is still open."""
+    """flask-login's user loader: the user behind a sign-in record that is still open.
+
+    A staff sign-in past its idle or absolute limit is revoked here, so the request that finds
+    it is already treated as signed out.
+    """
     sign_in = db.session.get(SignIn, sign_in_id)
     if sign_in is None or sign_in.revoked_at is not None:
         return None
@@ -118,7 +180,11 @@ def load_signed_in_user(sign_in_id: str) -> User | None:
     if not user.active:
         return None
     now = utcnow()
-    if now - sign_in.last_seen_at > LAST_SEEN_RESOLUTION:
+    reason = staff_session_end(sign_in, user, now)
+    if reason is not None:
+        expire_sign_in(sign_in, user, reason)
+        return None
+    if now - sign_in.last_seen_at >= LAST_SEEN_RESOLUTION:
         sign_in.last_seen_at = now
         db.session.commit()
     user.current_sign_in_id = sign_in.id
@@ -143,13 +209,15 @@ def revoke_all_sign_ins(user: User) -> int:
 
 
 def open_sign_ins(user: User) -> list[SignIn]:
-    return list(
-        db.session.scalars(
-            select(SignIn)
-            .where(SignIn.user_id == user.id, SignIn.revoked_at.is_(None))
-            .order_by(SignIn.last_seen_at.desc())
-        )
+    """The user's devices still signed in (a staff sign-in past its limits is not listed: it
+    is revoked as soon as its cookie comes back)."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(SignIn)
+        .where(SignIn.user_id == user.id, SignIn.revoked_at.is_(None))
+        .order_by(SignIn.last_seen_at.desc())
     )
+    return [row for row in rows if staff_session_end(row, user, now) is None]
 
 
 def _hash_token(token: str) -> str:

@@ -85,7 +85,7 @@ def service_worker() -> Response:
     body = render_template(
         "pwa/sw.js",
         version=shell_version(static_folder),
-        shell=[url_for("static", filename=name) for name in SHELL_STATIC]
+        shell_urls=[url_for("static", filename=name) for name in SHELL_STATIC]
         + [url_for("pwa.offline")],
     )
     response = make_response(body)
