@@ -519,7 +519,16 @@ def backup_command(dest: str) -> None:
     url = db.engine.url
     if url.get_backend_name() != "sqlite":
         if url.get_backend_name() == "postgresql":
-            target = url.set(drivername="postgresql", password=None)
+            from sqlalchemy.engine import URL
+
+            target = URL.create(  # the libpq form, without the password
+                "postgresql",
+                username=url.username,
+                host=url.host,
+                port=url.port,
+                database=url.database,
+                query={k: v for k, v in url.query.items() if k != "password"},
+            )
             fail(
                 "`flask backup` copies SQLite databases only; this database is PostgreSQL.\n"
                 "Back it up with PostgreSQL's own tool (the password from PGPASSWORD or "

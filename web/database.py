@@ -22,8 +22,17 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def _begin_before_savepoint(conn: Any, name: str) -> None:
+    # pysqlite opens a transaction only before INSERT/UPDATE/DELETE, not before SAVEPOINT; a
+    # SAVEPOINT outside a transaction starts one that its RELEASE commits at once, so what the
+    # savepoint wrote would survive a later rollback (found by tests/test_durability.py).
+    if not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
 def init_database(app: Flask) -> None:
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _configure_sqlite)
+            event.listen(engine, "savepoint", _begin_before_savepoint)
