@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import AuthActions
 from tests.helpers import csrf_token
 from tests.test_coverage_engine import multi, posting
@@ -83,3 +85,19 @@ def test_cli_bad_input_exits_2(runner, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     assert runner.invoke(args=["coverage", "determine", str(broken)]).exit_code == 2
+
+
+@pytest.mark.parametrize("start", ["9999-01-01", "9998-02-01", "1899-12-31"])
+def test_dates_outside_the_calendar_the_engine_serves_are_refused_not_500(start):
+    """Found by a mutation run of the API fuzzer: a year-9999 posting overflowed the 24 months."""
+    from web.coverage import CaseError, determine
+
+    case = {
+        "home_state": "DE",
+        "residence_state": "DE",
+        "employment_status": "employed",
+        "trip": {"kind": "posting", "destination": "FR", "start_date": start, "end_date": start},
+    }
+    with pytest.raises(CaseError) as caught:
+        determine(case)
+    assert "between 1900-01-01 and 2999-12-31" in caught.value.errors["trip.start_date"]

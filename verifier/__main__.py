@@ -24,7 +24,10 @@ def _parse_at(text: str) -> dt.datetime:
     if moment.tzinfo is None:
         # A bare local time is ambiguous across the zones this format is built for.
         raise argparse.ArgumentTypeError(f"give a time zone (Z or +hh:mm): {text!r}")
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the first representable UTC
+        raise argparse.ArgumentTypeError(f"out of range: {text!r}") from None
 
 
 def _load(parser: argparse.ArgumentParser, path: str, kind: str, load: Callable[[Any], Any]) -> Any:

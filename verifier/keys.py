@@ -24,7 +24,8 @@ from .ids import (
 FORMAT = "A1W1"
 KEY_STATES = ("published", "active", "retired")
 
-_UTC_TEXT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# [0-9], not \d: \d also matches other scripts' digits, which strptime would read as ASCII.
+_UTC_TEXT_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
@@ -32,7 +33,12 @@ def format_utc(moment: dt.datetime) -> str:
     """ISO 8601 in UTC with a Z, to the second: 2026-05-01T10:00:00Z."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("an aware datetime is needed")
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(dt.UTC)
+    # Not strftime: its %Y does not pad years before 1000 to four digits on every platform.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def parse_utc(text: Any) -> dt.datetime:

@@ -137,9 +137,7 @@ def submit_certificate_request(request_id: int):
         )
     except InputError as exc:
         db.session.rollback()
-        for name, message in exc.errors.items():
-            if name in form:
-                form[name].errors = [message]
+        form.show_errors(exc.errors)
         return _request_page(req, 422, checklist_form=form, errors=exc.errors)
     db.session.commit()
     flash(_("The request is marked as filed with the authority."), "info")
@@ -182,9 +180,7 @@ def record_request_issued(request_id: int):
         )
     except InputError as exc:
         db.session.rollback()
-        for name, message in exc.errors.items():
-            if name in form:
-                form[name].errors = [message]
+        form.show_errors(exc.errors)
         too_big = content is not None and len(content) > MAX_DOCUMENT_BYTES
         return _request_page(req, 413 if too_big else 422, decision_form=form, errors=exc.errors)
     db.session.commit()

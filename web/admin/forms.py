@@ -147,7 +147,7 @@ class ExtendForm(FlaskForm):
     valid_to = DateField(_l("New last day"))
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(ServiceValidatedForm):
     """The preconditions confirmed before a request is filed (web/filing/requests.py)."""
 
     registered_for_period = BooleanField()
@@ -156,7 +156,7 @@ class ChecklistForm(FlaskForm):
     substantial_activity_confirmed = BooleanField()
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(ServiceValidatedForm):
     valid_from = DateField(_l("Valid from"))
     valid_to = DateField(_l("Valid until (last day)"))
     issuing_institution = StringField(_l("Issuing institution"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
+from web.coverage import CertificateType, ProviderCategory
+from web.coverage.validation import ART16_AGREEMENTS, EMPLOYMENT_STATUSES, TRIP_KINDS
 from web.verify.services import ANSWERS
 
 _DATE = {"type": "string", "format": "date"}
@@ -65,9 +67,226 @@ VERIFICATION: dict[str, Any] = {
 
 ERROR: dict[str, Any] = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["error", "status"],
-    "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+    "properties": {
+        "error": {"type": "string", "description": "A sentence for people."},
+        "status": {"type": "integer", "description": "The HTTP status code again."},
+    },
 }
+
+# --- POST /determinations: the case (web/coverage/validation.py) and the answer ----------------
+# Each input schema accepts at least everything the engine accepts, so that a request the
+# document calls invalid is always refused. What JSON Schema cannot say (percentages adding up
+# to 100, an end date after the start, a known country code) is checked by the engine: 422.
+
+_STATE_IN: dict[str, Any] = {
+    "type": "string",
+    "minLength": 2,
+    "description": "ISO 3166-1 alpha-2 code in any case; EL and UK are read as GR and GB, a "
+    "territory that belongs to a Member State (e.g. RE) as that state.",
+    "examples": ["DE", "fr"],
+}
+_NULLABLE_STATE_IN: dict[str, Any] = {**_STATE_IN, "type": ["string", "null"]}
+_NULLABLE_DATE: dict[str, Any] = {**_DATE, "type": ["string", "null"]}
+_PERCENT: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 100}
+_NULLABLE_PERCENT: dict[str, Any] = {**_PERCENT, "type": ["number", "null"]}
+_MONTHS: dict[str, Any] = {"type": ["number", "null"], "minimum": 0}
+_FLAG: dict[str, Any] = {"type": ["boolean", "null"]}
+_SPLIT: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "{country code: percent}, adding up to 100 (within one point).",
+    "minProperties": 1,
+    "additionalProperties": _PERCENT,
+}
+
+CASE: dict[str, Any] = {
+    "type": "object",
+    "description": "One person's situation. Unknown fields are ignored (and named in warnings).",
+    "required": ["home_state", "residence_state", "employment_status"],
+    "properties": {
+        "home_state": _STATE_IN,
+        "residence_state": _STATE_IN,
+        "employment_status": {"type": "string", "enum": list(EMPLOYMENT_STATUSES)},
+        "trip": {
+            "type": ["object", "null"],
+            "description": "Absent: the regular pattern of work, assessed as regular_multi_state."
+            " A posting needs destination, start_date and end_date.",
+            "required": ["kind"],
+            "properties": {
+                "kind": {"type": "string", "enum": list(TRIP_KINDS)},
+                "destination": _NULLABLE_STATE_IN,
+                "start_date": _NULLABLE_DATE,
+                "end_date": _NULLABLE_DATE,
+            },
+        },
+        "work_split_pct": _SPLIT,
+        "remuneration_split_pct": _SPLIT,
+        "employed_work_split_pct": _SPLIT,
+        "self_employed_work_split_pct": _SPLIT,
+        "employer_seats": {
+            "type": ["array", "null"],
+            "description": "The registered office of each employer (regular multi-state work).",
+            "items": {
+                "type": "object",
+                "required": ["country"],
+                "properties": {
+                    "country": _STATE_IN,
+                    "share_of_working_time_pct": _NULLABLE_PERCENT,
+                },
+            },
+        },
+        "prior_insurance_months": _MONTHS,
+        "self_employed_activity_months": _MONTHS,
+        "telework_pct_in_residence": _NULLABLE_PERCENT,
+        "replacing_posted_worker": _FLAG,
+        "employer_substantial_activity_in_home_state": _FLAG,
+        "recruited_for_posting": _FLAG,
+        "similar_activity": _FLAG,
+        "art16_request": _FLAG,
+        "art16_agreement": {"type": ["string", "null"], "enum": [*ART16_AGREEMENTS, None]},
+        "nationality": {
+            "anyOf": [
+                _STATE_IN,
+                {"type": "array", "items": _STATE_IN},
+                {"type": "null"},
+            ],
+            "description": "One country code or a list of them.",
+        },
+        "previous_posting": {
+            "type": ["object", "null"],
+            "required": ["destination", "end_date"],
+            "properties": {
+                "destination": _STATE_IN,
+                "start_date": _NULLABLE_DATE,
+                "end_date": _DATE,
+                "same_employer": {**_FLAG, "description": "Defaults to true."},
+            },
+        },
+    },
+}
+
+CASE_EXAMPLES: dict[str, Any] = {
+    "posting": {
+        "summary": "An employee of a German employer posted to France for six months.",
+        "value": {
+            "home_state": "DE",
+            "residence_state": "DE",
+            "employment_status": "employed",
+            "trip": {
+                "kind": "posting",
+                "destination": "FR",
+                "start_date": "2026-01-01",
+                "end_date": "2026-06-30",
+            },
+            "prior_insurance_months": 12,
+            "replacing_posted_worker": False,
+            "employer_substantial_activity_in_home_state": True,
+        },
+    },
+    "multi_state": {
+        "summary": "Regular work in three states for a Belgian employer.",
+        "value": {
+            "home_state": "BE",
+            "residence_state": "BE",
+            "employment_status": "employed",
+            "work_split_pct": {"BE": 34, "LU": 33, "NL": 33},
+            "employer_seats": [{"country": "LU"}],
+        },
+    },
+}
+
+_CERTIFICATE_TYPE: dict[str, Any] = {"type": "string", "enum": list(get_args(CertificateType))}
+_NULLABLE_COUNTRY: dict[str, Any] = {**_COUNTRY, "type": ["string", "null"]}
+_SENTENCES: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+
+DETERMINATION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "legislation_state",
+        "certificate_type",
+        "certificate_issuer",
+        "rule",
+        "max_period_months",
+        "reasons",
+        "segments",
+        "warnings",
+        "provider_category",
+        "home_coverage_possible",
+    ],
+    "properties": {
+        "legislation_state": {
+            **_NULLABLE_COUNTRY,
+            "description": "Whose legislation applies; null when it cannot be said.",
+        },
+        "certificate_type": _CERTIFICATE_TYPE,
+        "certificate_issuer": {"type": ["string", "null"]},
+        "rule": {"type": "string", "description": "The legal basis, e.g. Art 13(1)(a)."},
+        "max_period_months": {"type": ["integer", "null"]},
+        "reasons": _SENTENCES,
+        "segments": {
+            "type": "array",
+            "description": "Empty unless the legislation changes during the trip.",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "start_date",
+                    "end_date",
+                    "legislation_state",
+                    "certificate_type",
+                    "rule",
+                ],
+                "properties": {
+                    "start_date": _DATE,
+                    "end_date": _DATE,
+                    "legislation_state": _COUNTRY,
+                    "certificate_type": _CERTIFICATE_TYPE,
+                    "rule": {"type": "string"},
+                },
+            },
+        },
+        "warnings": _SENTENCES,
+        "provider_category": {"type": "string", "enum": list(get_args(ProviderCategory))},
+        "home_coverage_possible": {"type": ["string", "null"]},
+    },
+}
+
+CASE_ERRORS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["errors", "status"],
+    "properties": {
+        "errors": {
+            "type": "object",
+            "description": "Field path (e.g. trip.end_date) → what is wrong with it.",
+            "additionalProperties": {"type": "string"},
+        },
+        "status": {"type": "integer", "const": 422},
+    },
+}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+TOO_MANY_REQUESTS = _error(
+    "Too many requests from this client: try again after Retry-After seconds.",
+    {
+        "Retry-After": {
+            "description": "Seconds until the limit resets.",
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+)
 
 
 def openapi_document() -> dict[str, Any]:
@@ -85,32 +304,43 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "operationId": "determineLegislation",
                     "summary": "Which legislation applies, and which certificate proves it.",
-                    "description": "Employer admins, signed in; CSRF token in X-CSRFToken.",
+                    "description": (
+                        "For employer admins: the session cookie of a signed-in admin and its "
+                        "CSRF token in X-CSRFToken (the csrf-token meta tag of any page). At "
+                        "most 120 requests per minute per client."
+                    ),
+                    "security": [{"session": [], "csrfToken": []}],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Case"},
+                                "examples": CASE_EXAMPLES,
+                            }
+                        },
                     },
                     "responses": {
                         "200": {
-                            "description": "The determination (legislation_state, "
-                            "certificate_type, rule, reasons, segments, …).",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "description": "The determination.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Determination"}
+                                }
+                            },
                         },
+                        "400": _error("No CSRF token, or not the session's."),
+                        "401": _error("Not signed in."),
+                        "403": _error("Signed in, but not as an employer admin."),
+                        "413": _error("The request body is too large."),
                         "422": {
                             "description": "Bad input: every bad field named.",
                             "content": {
                                 "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "required": ["errors", "status"],
-                                        "properties": {
-                                            "errors": {"type": "object"},
-                                            "status": {"type": "integer"},
-                                        },
-                                    }
+                                    "schema": {"$ref": "#/components/schemas/CaseErrors"}
                                 }
                             },
                         },
+                        "429": TOO_MANY_REQUESTS,
                     },
                 }
             },
@@ -118,23 +348,35 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "verifyToken",
                     "summary": "Verify a scanned QR text (the part after /V/, or the whole URL).",
+                    "description": (
+                        "Public, no cookie. Rate-limited per client (VERIFY_PAGE_LIMIT, 120 "
+                        "per minute by default)."
+                    ),
+                    "security": [],
                     "parameters": [
                         {
                             "name": "token",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string", "maxLength": 4096},
+                            "description": (
+                                "Any text is answered: one that is not a genuine QR text "
+                                "(e.g. longer than 4296 characters, the most a QR code "
+                                "holds) is not_genuine."
+                            ),
+                            "schema": {"type": "string", "minLength": 1},
                         },
                     ],
                     "responses": {
                         "200": {
                             "description": "The answer, whatever the status.",
-                            "content": {"application/json": {"schema": VERIFICATION}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Verification"}
+                                }
+                            },
                         },
-                        "429": {
-                            "description": "Too many requests from this client.",
-                            "content": {"application/json": {"schema": ERROR}},
-                        },
+                        "404": _error("No token: the path ends at /verify/."),
+                        "429": TOO_MANY_REQUESTS,
                     },
                 }
             },
@@ -144,6 +386,23 @@ def openapi_document() -> dict[str, Any]:
                 "Verification": VERIFICATION,
                 "HolderDetails": HOLDER_DETAILS,
                 "Error": ERROR,
-            }
+                "Case": CASE,
+                "Determination": DETERMINATION,
+                "CaseErrors": CASE_ERRORS,
+            },
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The session cookie of an employer admin signed in at /login.",
+                },
+                "csrfToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "The CSRF token of that session.",
+                },
+            },
         },
     }

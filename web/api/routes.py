@@ -12,7 +12,7 @@ from web.models import Role
 from web.verify.services import verify_for_inspector
 
 
-@bp.route("/verify/<path:token>")
+@bp.route("/verify/<any_text:token>")
 @public
 @limiter.limit(lambda: current_app.config["VERIFY_PAGE_LIMIT"])
 def verify(token: str) -> Response:
@@ -40,14 +40,16 @@ def determinations() -> Response | tuple[Response, int]:
     """Which legislation applies to a case and which certificate proves it (the engine of
     web/coverage). JSON in, JSON out; 422 with every bad field named."""
     from web.coverage import CaseError, determine
+    from web.filing.states import filing_state_codes
 
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser recurses: not a case either
+        payload = None
     if not isinstance(payload, dict):
         return jsonify({"errors": {"body": "must be a JSON object (the case)"}, "status": 422}), 422
     try:
-        result = determine(
-            payload, provider_filing_states=current_app.config["PROVIDER_FILING_STATES"]
-        )
+        result = determine(payload, provider_filing_states=filing_state_codes())
     except CaseError as exc:
         return jsonify({"errors": exc.errors, "status": 422}), 422
     return jsonify(result)

@@ -74,7 +74,9 @@ _KNOWN_FIELDS = frozenset(
         "previous_posting",
     }
 )
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
 
 
 class CaseError(ValueError):
@@ -168,15 +170,23 @@ class _Checker:
             if required:
                 self.fail(path, "is required")
             return None
+        day: date | None = None
         if isinstance(value, date) and not hasattr(value, "hour"):
-            return value
-        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            day = value
+        elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
             try:
-                return date.fromisoformat(value.strip())
+                day = date.fromisoformat(value.strip())
             except ValueError:
-                pass
-        self.fail(path, "must be a date in the form YYYY-MM-DD")
-        return None
+                day = None
+        if day is None:
+            self.fail(path, "must be a date in the form YYYY-MM-DD")
+            return None
+        # Periods are computed years ahead (a 24-month posting, a 5-year agreement): a date near
+        # the end of the calendar would overflow it, and no real trip is dated there.
+        if not MIN_DATE <= day <= MAX_DATE:
+            self.fail(path, f"must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
+            return None
+        return day
 
     # -- structures ------------------------------------------------------------------------
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
 from wtforms.validators import Optional
 
 from web.countries import country_choices
-from web.forms import select_choices
+from web.forms import ServiceValidatedForm, select_choices
 
 
-class FilingStateForm(FlaskForm):
+class FilingStateForm(ServiceValidatedForm):
     state = SelectField(_l("Country"))
     lead_time_days = IntegerField(
         _l("Usual days from filing to the document"), default=30, validators=[Optional()]

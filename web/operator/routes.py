@@ -76,9 +76,7 @@ def filing_states_view() -> Response | tuple[str, int] | str:
             )
         except InputError as exc:
             db.session.rollback()
-            for name, message in exc.errors.items():
-                if name in form:
-                    form[name].errors = [message]
+            form.show_errors(exc.errors)
             return render_template(
                 "operator/filing_states.html", form=form, states=filing_states()
             ), 422
