@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 PYTHON ?= python3
 
-.PHONY: run test install install-test translations translations-update chromium lint format benchmarks
+.PHONY: run test install install-test translations translations-update chromium lint format
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
