@@ -302,3 +302,12 @@ def test_json_api_matches_the_page_and_the_schema(client, certificates):
         assert ("details" in body) == (state != "not_genuine")
     full_url = client.get("/api/v1/verify/" + certificates["valid_official"][1]).json
     assert full_url["details"]["issuing_institution"] == "DE:DRV-BUND"
+
+
+def test_a_token_with_a_new_line_is_answered_not_genuine_not_404(client, certificates):
+    """What a scanner read is always answered; werkzeug's path converter said 404 to a new line."""
+    token = certificates["valid_provisional"][1].split("/V/", 1)[1]
+    for broken in (token[:20] + "\n" + token[20:], token + "\r\n"):
+        response = client.get("/V/" + broken.replace("\n", "%0A").replace("\r", "%0D"))
+        assert response.status_code == 200, broken
+        assert _state(response.get_data(as_text=True)) == "not_genuine"

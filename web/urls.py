@@ -7,6 +7,16 @@ from contextlib import nullcontext
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
+from werkzeug.routing import BaseConverter
+
+
+class AnyTextConverter(BaseConverter):
+    """Any non-empty text, slashes, leading slashes and new lines included: whatever a scanner
+    read is answered (werkzeug's ``path`` refuses new lines and a leading slash with a 404).
+    Registered by the app factory as ``any_text``."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False
 
 
 def public_url(endpoint: str, **values: Any) -> str:

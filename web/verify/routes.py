@@ -46,8 +46,8 @@ def _scan_limit() -> str:
     return current_app.config["VERIFY_PAGE_LIMIT"]
 
 
-@bp.route("/V/<path:token>")
-@bp.route("/v/<path:token>")
+@bp.route("/V/<any_text:token>")
+@bp.route("/v/<any_text:token>")
 @public
 @limiter.limit(_scan_limit)
 def scanned(token: str) -> Response:
