@@ -61,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web.ask import bp as ask_bp
     from web.auth import bp as auth_bp
     from web.certificates.routes import bp as certificates_bp
+    from web.health import bp as health_bp
     from web.operator import bp as operator_bp
     from web.push import bp as push_bp
     from web.pwa import bp as pwa_bp
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Before the blueprints: their QR-token routes use it.
     app.url_map.converters["any_text"] = AnyTextConverter
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(wallet_bp)

@@ -24,7 +24,7 @@ from web.certificates.keys import (
 )
 from web.certificates.services import CertificateInput, issue_provisional_certificate
 from web.extensions import db
-from web.models import Certificate, Employee, SigningKey
+from web.models import AuditEvent, Certificate, Employee, SigningKey
 
 TODAY = date.today()
 
@@ -195,3 +195,43 @@ def test_cli_keys(runner, app, employee_id):
     assert runner.invoke(args=["keys", "revoke", "nonsense"]).exit_code == 2
     final = runner.invoke(args=["keys", "list"]).output
     assert final.count("\tactive\t") == 1
+
+
+def test_resign_after_compromise_gives_certificates_in_use_a_valid_signature(
+    app, client, runner, employee_id
+):
+    in_use = _issue(app, employee_id)
+    with app.app_context():
+        ended = issue_provisional_certificate(
+            db.session.get(Employee, employee_id),
+            CertificateInput(
+                "A1", "DE", ["FR"], TODAY - timedelta(days=9), TODAY - timedelta(days=1)
+            ),
+            actor=None,
+        ).id
+        db.session.commit()
+    withdrawn = _issue(app, employee_id)
+    with app.app_context():
+        from web.certificates.services import revoke_certificate
+
+        kid = db.session.get(Certificate, in_use).signing_kid
+        cert = db.session.get(Certificate, withdrawn)
+        revoke_certificate(cert, "trip cancelled", actor=None)
+        db.session.commit()
+    assert runner.invoke(args=["keys", "resign", kid]).exit_code == 2  # the active key: refused
+    assert runner.invoke(args=["keys", "revoke", kid, "--reason", "leaked"]).exit_code == 0
+    assert _status_via_published_lists(client, app, in_use) == "key_revoked"
+
+    result = runner.invoke(args=["keys", "resign", kid])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["resigned"] == 1 and report["signing_kid"] != kid
+    assert _status_via_published_lists(client, app, in_use) == "valid"
+    assert _status_via_published_lists(client, app, withdrawn) == "key_revoked"  # left as it was
+    with app.app_context():
+        assert db.session.get(Certificate, ended).signing_kid == kid
+        audited = db.session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.action == "certificate.resigned")
+        ).all()
+    assert audited == [in_use]
+    assert runner.invoke(args=["keys", "resign", "0000000000000000"]).exit_code == 2

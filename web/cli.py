@@ -298,6 +298,23 @@ def retire_key_command(kid: str) -> None:
     click.echo(_key_line(key))
 
 
+@keys_cli.command("resign")
+@click.argument("kid")
+def resign_key_command(kid: str) -> None:
+    """Sign again, with the active key, every certificate in use that KID signed (after
+    `keys revoke KID` for a compromised key)."""
+    from datetime import date
+
+    from web.certificates.services import resign_certificates
+
+    try:
+        resigned = resign_certificates(kid, today=date.today())
+    except SigningKeyError as exc:
+        fail(str(exc))
+    db.session.commit()
+    click.echo(json.dumps({"resigned": len(resigned), "signing_kid": active_signing_key().kid}))
+
+
 @keys_cli.command("revoke")
 @click.argument("kid")
 @click.option("--reason", default="", help="Why (kept in the audit trail).")

@@ -182,6 +182,32 @@ def sign_certificate(certificate: Certificate) -> None:
     certificate.signing_kid = key.kid
 
 
+def resign_certificates(kid: str, *, today: date) -> list[Certificate]:
+    """After a key compromise: sign again, with the active key, every certificate in use that
+    ``kid`` signed (not withdrawn, not yet ended). Same certificate, same claims, a new signature;
+    the old QR stays void with the revoked key, the wallet shows the new one when next online."""
+    from web.certificates.keys import SigningKeyError, get_key
+
+    key = get_key(kid)
+    if key.active_marker is not None:
+        raise SigningKeyError(f"key {key.kid} is the active key: revoke or rotate it first")
+    certificates = list(
+        db.session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.signing_kid == key.kid,
+                Certificate.status != CertificateStatus.WITHDRAWN.value,
+                Certificate.valid_to >= today,
+            )
+            .order_by(Certificate.id)
+        )
+    )
+    for certificate in certificates:
+        sign_certificate(certificate)
+        _audit("certificate.resigned", certificate, None, f"was signed by {key.kid}")
+    return certificates
+
+
 def _new_certificate(
     employee: Employee, trip: Trip | None, data: CertificateInput, kind: str, actor: User | None
 ) -> Certificate:
