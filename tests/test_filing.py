@@ -575,3 +575,26 @@ def test_cancelled_trip_cancels_its_open_request(app, client, world):
         == 302
     )
     assert _request_of(app, trip_id).status == "cancelled"
+
+
+def test_the_wallet_tells_the_employee_where_an_uncovered_trip_stands(app, client, world):
+    def wallet_text() -> str:
+        employee = app.test_client()
+        AuthActions(employee).login("anna@example.com")
+        return employee.get("/wallet/").get_data(as_text=True)
+
+    soon = TODAY + timedelta(days=100)
+    _trip_id(_add_trip(client, world["employee"], _trip_form("TH", soon, soon)))
+    assert "no certificate can exist" in wallet_text()
+
+    far = soon + timedelta(days=30)
+    _trip_id(_add_trip(client, world["employee"], _trip_form("FR", far, far + timedelta(days=900))))
+    assert "The social security of France applies on this trip" in wallet_text()
+
+    later = far + timedelta(days=1000)
+    trip_id = _trip_id(_add_trip(client, world["employee"], _trip_form("AT", later, later)))
+    assert "has asked the authority" not in wallet_text()  # a draft is not filed yet
+    req = _request_of(app, trip_id)
+    path = f"/admin/requests/{req.id}"
+    post_form(client, f"{path}/submit", CHECKLIST, token_from=path)
+    assert "Your employer has asked the authority for your certificate" in wallet_text()

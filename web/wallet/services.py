@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from web.certificates.services import best_certificate_for, certificate_covering_trip
 from web.extensions import db
-from web.models import Certificate, CertificateKind, CertificateStatus, Employee, Trip, TripStatus
+from web.models import (
+    Certificate,
+    CertificateKind,
+    CertificateRequest,
+    CertificateStatus,
+    Employee,
+    RequestStatus,
+    Trip,
+    TripStatus,
+)
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -97,10 +106,20 @@ def current_certificates(certificates: list[Certificate], today: date) -> list[C
 class TripCoverage:
     trip: Trip
     certificate: Certificate | None
+    # The employer's request filed with the authority, while it is pending.
+    submitted_request: CertificateRequest | None = None
 
     @property
     def covered(self) -> bool:
         return self.certificate is not None
+
+    @property
+    def legislation_state(self) -> str:
+        """The state whose social security applies, as the coverage check found it."""
+        from web.filing.trips import trip_coverage
+
+        found = (trip_coverage(self.trip) or {}).get("legislation_state")
+        return found or self.trip.destination_state
 
 
 def upcoming_trips(
@@ -115,7 +134,20 @@ def upcoming_trips(
         )
         .order_by(Trip.start_date)
     )
-    return [TripCoverage(trip, certificate_covering_trip(trip, certificates)) for trip in trips]
+    trips = list(trips)
+    submitted = {
+        r.trip_id: r
+        for r in db.session.scalars(
+            select(CertificateRequest).where(
+                CertificateRequest.trip_id.in_([t.id for t in trips]),
+                CertificateRequest.status == RequestStatus.SUBMITTED.value,
+            )
+        )
+    }
+    return [
+        TripCoverage(trip, certificate_covering_trip(trip, certificates), submitted.get(trip.id))
+        for trip in trips
+    ]
 
 
 def current_trip(trips: list[TripCoverage], today: date) -> Trip | None:
