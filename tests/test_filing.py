@@ -598,3 +598,35 @@ def test_the_wallet_tells_the_employee_where_an_uncovered_trip_stands(app, clien
     path = f"/admin/requests/{req.id}"
     post_form(client, f"{path}/submit", CHECKLIST, token_from=path)
     assert "Your employer has asked the authority for your certificate" in wallet_text()
+
+
+def test_a_draft_follows_its_trip_and_goes_when_no_certificate_is_needed(app, client, world):
+    start = TODAY + timedelta(days=100)
+    trip_id = _trip_id(_add_trip(client, world["employee"], _trip_form("FR", start, start)))
+    draft = _request_of(app, trip_id)
+    later = start + timedelta(days=7)
+    response = post_form(client, f"/admin/trips/{trip_id}/edit", _trip_form("FR", later, later))
+    assert response.status_code == 302
+    moved = _request_of(app, trip_id)
+    assert (moved.id, moved.period_start, moved.period_end) == (draft.id, later, later)
+
+    # Longer than 24 months: host law applies, the draft has nothing left to ask for.
+    end = later + timedelta(days=900)
+    assert (
+        post_form(client, f"/admin/trips/{trip_id}/edit", _trip_form("FR", later, end)).status_code
+        == 302
+    )
+    assert _request_of(app, trip_id).status == "cancelled"
+
+
+def test_a_filed_request_is_not_changed_by_a_trip_edit(app, client, world):
+    start = TODAY + timedelta(days=100)
+    trip_id = _trip_id(_add_trip(client, world["employee"], _trip_form("FR", start, start)))
+    req = _request_of(app, trip_id)
+    path = f"/admin/requests/{req.id}"
+    post_form(client, f"{path}/submit", CHECKLIST, token_from=path)
+    later = start + timedelta(days=7)
+    post_form(client, f"/admin/trips/{trip_id}/edit", _trip_form("FR", later, later))
+    filed = _request_of(app, trip_id)
+    assert (filed.status, filed.period_start) == ("submitted", start)
+    assert "beyond the period filed" in client.get(path).get_data(as_text=True)

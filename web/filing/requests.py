@@ -95,6 +95,30 @@ def _audit(action: str, req: CertificateRequest, message: str = "") -> None:
     )
 
 
+def _fill_from_trip(req: CertificateRequest, trip: Trip, start: date, end: date) -> None:
+    """The request's certificate, period and preconditions from the engine's answer on the trip."""
+    result = trip_coverage(trip) or {}
+    certificate_type = result.get("certificate_type") or "A1"
+    legislation_state = result.get("legislation_state") or trip.employee.home_state
+    if req.kind == RequestKind.DEROGATION.value:
+        certificate_type = "A1_via_derogation_art16"
+        legislation_state = trip.employee.home_state
+    if end < start:
+        raise InputError({"period": _("The new period ends before it starts.")})
+    req.document_type = document_type_of(certificate_type)
+    req.certificate_type = certificate_type
+    req.legislation_state = legislation_state
+    req.issuer = result.get("certificate_issuer")
+    req.work_states = trip.work_states
+    req.period_start = start
+    req.period_end = end
+    req.lead_time_days = lead_time_days(legislation_state)
+    # What the trip already states is pre-ticked; the admin confirms before filing.
+    req.prior_insurance_confirmed = (trip.prior_insurance_months or 0) >= 1
+    req.not_replacing_confirmed = not trip.replacing_posted_worker
+    req.substantial_activity_confirmed = trip.employer_substantial_activity
+
+
 def create_certificate_request(
     trip: Trip,
     kind: str,
@@ -105,39 +129,38 @@ def create_certificate_request(
     previous: Certificate | None = None,
 ) -> CertificateRequest:
     """A draft request for ``trip`` over [start, end], from the engine's answer on the trip."""
-    result = trip_coverage(trip) or {}
-    certificate_type = result.get("certificate_type") or "A1"
-    legislation_state = result.get("legislation_state") or trip.employee.home_state
-    if kind == RequestKind.DEROGATION.value:
-        certificate_type = "A1_via_derogation_art16"
-        legislation_state = trip.employee.home_state
-    if end < start:
-        raise InputError({"period": _("The new period ends before it starts.")})
     req = CertificateRequest(
         company_id=trip.company_id,
         employee_id=trip.employee_id,
         trip=trip,
         kind=kind,
         status=RequestStatus.DRAFT.value,
-        document_type=document_type_of(certificate_type),
-        certificate_type=certificate_type,
-        legislation_state=legislation_state,
-        issuer=result.get("certificate_issuer"),
-        work_states=trip.work_states,
-        period_start=start,
-        period_end=end,
-        lead_time_days=lead_time_days(legislation_state),
-        # What the trip already states is pre-ticked; the admin confirms before filing.
-        prior_insurance_confirmed=(trip.prior_insurance_months or 0) >= 1,
-        not_replacing_confirmed=not trip.replacing_posted_worker,
-        substantial_activity_confirmed=trip.employer_substantial_activity,
         previous_certificate_id=previous.id if previous else None,
         created_by_id=actor.id if actor else None,
     )
+    _fill_from_trip(req, trip, start, end)
     db.session.add(req)
     db.session.flush()
     _audit("request.created", req, kind)
     return req
+
+
+def refresh_draft(req: CertificateRequest, *, start: date, end: date) -> bool:
+    """A draft follows its trip's new dates or answer (a filed request does not: the authority
+    has it). True when something changed."""
+    if req.status != RequestStatus.DRAFT.value:
+        return False
+    before = (req.period_start, req.period_end, req.certificate_type, req.legislation_state)
+    _fill_from_trip(req, req.trip, start, end)
+    changed = before != (
+        req.period_start,
+        req.period_end,
+        req.certificate_type,
+        req.legislation_state,
+    )
+    if changed:
+        _audit("request.updated", req)
+    return changed
 
 
 def request_warnings(req: CertificateRequest, today: date) -> list[str]:
@@ -149,6 +172,20 @@ def request_warnings(req: CertificateRequest, today: date) -> list[str]:
             _(
                 "The posting starts in less than 3 months: a derogation should be requested at "
                 "least 3 months before the start and may not be decided in time."
+            )
+        )
+    trip = req.trip
+    if (
+        req.status == RequestStatus.SUBMITTED.value
+        and req.kind == RequestKind.INITIAL.value
+        and (trip.start_date < req.period_start or trip.end_date > req.period_end)
+    ):
+        warnings.append(
+            _(
+                "The trip now runs from %(start)s to %(end)s, beyond the period filed: tell the "
+                "authority, or record its decision and file an extension.",
+                start=trip.start_date.isoformat(),
+                end=trip.end_date.isoformat(),
             )
         )
     if req.status == RequestStatus.DRAFT.value and expected_by(req, today) > req.period_start:

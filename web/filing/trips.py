@@ -234,9 +234,26 @@ def act_on_determination(trip: Trip, result: dict[str, Any], *, actor: User | No
     """What the answer sets in motion: a provisional certificate at once where the provider cannot
     file, a draft request where it can, a new period for an extended trip. Returns a message for
     the admin, or None when nothing was to be done."""
+    from web.filing.requests import (
+        cancel_request,
+        create_certificate_request,
+        refresh_draft,
+    )
+
     if trip.status == TripStatus.CANCELLED.value:
         return None
     if result["certificate_type"] not in CERTIFICATE_TYPES or not result["legislation_state"]:
+        # No certificate to ask for any more: drafts go (a derogation request is for exactly
+        # this answer, and a filed request is the authority's to decide).
+        stale = [
+            r
+            for r in trip_requests(trip)
+            if r.status == RequestStatus.DRAFT.value and r.kind != RequestKind.DEROGATION.value
+        ]
+        for req in stale:
+            cancel_request(req)
+        if stale:
+            return _("The draft request is cancelled: this trip needs no certificate any more.")
         return None
     start, end = certified_period(trip, result)
     certificates = [c for c in trip_certificates(trip) if is_in_force(c)]
@@ -264,9 +281,15 @@ def act_on_determination(trip: Trip, result: dict[str, Any], *, actor: User | No
         )
         return _("A provisional certificate is issued and in the employee's wallet.")
     if result["provider_category"] == "official":
-        from web.filing.requests import create_certificate_request
-
-        if open_request(trip) is not None:
+        pending = open_request(trip)
+        if pending is not None:
+            if pending.kind == RequestKind.EXTENSION.value and pending.previous_certificate:
+                start = pending.previous_certificate.valid_to + timedelta(days=1)
+            if pending.kind in (
+                RequestKind.INITIAL.value,
+                RequestKind.EXTENSION.value,
+            ) and refresh_draft(pending, start=start, end=end):
+                return _("The draft request follows the trip's new dates.")
             return None
         official = current if current and current.kind == CertificateKind.OFFICIAL.value else None
         if official is not None and official.valid_to < end:
