@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import qrcode
 from markupsafe import Markup, escape
 from qrcode.util import MODE_ALPHA_NUM, QRData
@@ -45,11 +47,18 @@ def _row_path(y: int, row: list[bool]) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=512)
+def _qr_path(text: str) -> tuple[int, str]:
+    # Encoding a version-11 QR in pure Python takes tens of milliseconds and a certificate's QR
+    # text never changes (a re-signed one is a new text): the wallet's pages reuse the drawing.
+    # 512 drawings of about 6 KB each per worker.
+    matrix = qr_matrix(text)
+    return len(matrix), "".join(_row_path(y, row) for y, row in enumerate(matrix))
+
+
 def qr_svg(text: str, label: str) -> Markup:
     """An SVG of the QR for ``text``, with ``label`` as its text alternative."""
-    matrix = qr_matrix(text)
-    size = len(matrix)
-    path = "".join(_row_path(y, row) for y, row in enumerate(matrix))
+    size, path = _qr_path(text)
     # Safe: every interpolated value is a number or passed through escape().
     return Markup(  # noqa: S704  # nosec B704
         f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
