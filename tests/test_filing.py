@@ -70,6 +70,23 @@ def _only(app, model, **where):
         return rows
 
 
+def _record_issued(client, path: str, start: date, end: date) -> None:
+    """The authority's document arrived for the request at ``path``."""
+    token = csrf_token(client, path)
+    response = client.post(
+        f"{path}/issued",
+        data={
+            "valid_from": start.isoformat(),
+            "valid_to": end.isoformat(),
+            "issuing_institution": "DE:DRV-BUND",
+            "csrf_token": token,
+            "document": (io.BytesIO(PDF), "a1.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
 def _trip_id(response) -> int:
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return int(response.headers["Location"].rstrip("/").split("/")[-1])
@@ -312,18 +329,7 @@ def test_extension_of_an_officially_covered_trip_is_a_request_for_the_new_period
     req = _request_of(app, trip_id)
     path = f"/admin/requests/{req.id}"
     post_form(client, f"{path}/submit", CHECKLIST, token_from=path)
-    token = csrf_token(client, path)
-    client.post(
-        f"{path}/issued",
-        data={
-            "valid_from": start.isoformat(),
-            "valid_to": start.isoformat(),
-            "issuing_institution": "DE:DRV-BUND",
-            "csrf_token": token,
-            "document": (io.BytesIO(PDF), "a1.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    _record_issued(client, path, start, start)
     new_end = start + timedelta(days=45)
     response = post_form(client, f"/admin/trips/{trip_id}/edit", _trip_form("FR", start, new_end))
     assert response.status_code == 302
@@ -375,18 +381,7 @@ def test_art16_derogation_for_a_posting_beyond_24_months(app, client, world):
     assert (trip.art16_agreement, trip.coverage_type) == ("requested", "review_required")
     assert _only(app, Certificate) == []  # no provisional for a derogation not yet granted
 
-    token = csrf_token(client, path)
-    client.post(
-        f"{path}/issued",
-        data={
-            "valid_from": start.isoformat(),
-            "valid_to": end.isoformat(),
-            "issuing_institution": "DE:DRV-BUND",
-            "csrf_token": token,
-            "document": (io.BytesIO(PDF), "a1.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    _record_issued(client, path, start, end)
     (trip,) = _only(app, Trip, id=trip_id)
     assert (trip.art16_agreement, trip.coverage_type) == ("granted", "A1_via_derogation_art16")
     (cert,) = _only(app, Certificate, trip_id=trip_id)
@@ -417,18 +412,7 @@ def test_multi_state_a1_is_renewed_each_time_it_expires(app, client, world, data
     path = f"/admin/requests/{initial.id}"
     post_form(client, f"{path}/submit", CHECKLIST, token_from=path)
     first_end = TODAY + timedelta(days=20)
-    token = csrf_token(client, path)
-    client.post(
-        f"{path}/issued",
-        data={
-            "valid_from": start.isoformat(),
-            "valid_to": first_end.isoformat(),
-            "issuing_institution": "DE:DRV-BUND",
-            "csrf_token": token,
-            "document": (io.BytesIO(PDF), "a1.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    _record_issued(client, path, start, first_end)
     assert "Request the renewal of the A1" in client.get(f"/admin/trips/{trip_id}").get_data(
         as_text=True
     )

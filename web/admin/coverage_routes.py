@@ -14,7 +14,6 @@ from web.admin import bp
 from web.admin.forms import ChecklistForm, DecisionForm, RefusalForm
 from web.admin.routes import admin_only
 from web.certificates.services import MAX_DOCUMENT_BYTES
-from web.countries import normalise_state
 from web.extensions import db
 from web.filing.requests import (
     CHECKLIST,
@@ -41,7 +40,7 @@ from web.filing.trips import (
 )
 from web.models import CertificateRequest, Trip
 from web.rendering import render_page_or_fragment
-from web.validation import InputError
+from web.validation import InputError, country_field
 
 
 def _trip_page(trip: Trip, status: int = 200, errors: dict[str, str] | None = None):
@@ -230,14 +229,9 @@ def _dashboard_filters() -> tuple[dict[str, object], dict[str, str]]:
             filters["month"] = date.fromisoformat(month + "-01")
         except ValueError:
             errors["month"] = _("“%(value)s” is not a month (use YYYY-MM)", value=month[:20])
-    country = request.args.get("country", "").strip()
-    if country:
-        try:
-            filters["country"] = normalise_state(country)
-        except ValueError:
-            errors["country"] = _(
-                "unknown country code “%(code)s” (use ISO codes such as DE, FR)", code=country[:10]
-            )
+    filters["country"] = (
+        country_field(request.args.get("country"), errors, "country", required=False) or None
+    )
     status = request.args.get("status", "").strip()
     if status:
         if status in COVERAGE_STATUS_LABELS:

@@ -28,6 +28,7 @@ from web.certificates.services import (
 from web.coverage import CaseError, determine
 from web.coverage.countries import in_883_area
 from web.coverage.dates import fits_within
+from web.coverage.engine import MAX_POSTING_MONTHS
 from web.extensions import db
 from web.filing.states import filing_state_codes
 from web.models import (
@@ -223,7 +224,7 @@ def derogation_possible(trip: Trip) -> bool:
     employee = trip.employee
     return (
         trip.kind == TripKind.POSTING.value
-        and not fits_within(trip.start_date, trip.end_date, 24)
+        and not fits_within(trip.start_date, trip.end_date, MAX_POSTING_MONTHS)
         and in_883_area(employee.home_state)
         and in_883_area(trip.destination_state)
         and trip.coverage_type in ("none_host_legislation", "review_required")
