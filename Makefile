@@ -41,11 +41,15 @@ translations-update: install
 		$(VENV)/bin/pybabel -q update -i translations/public.pot -d translations -l $$lang \
 			--no-fuzzy-matching --ignore-obsolete; done
 
+PORT ?= 5000
+
+# The whole product: the web server, the push relay and the scheduler of the periodic jobs
+# (escalation every minute; reminders, renewals and retention daily), from the Procfile.
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	@echo "A1 Wallet on http://127.0.0.1:5000 (Ctrl-C stops it)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "A1 Wallet on http://127.0.0.1:$(PORT): web, relay, scheduler (Ctrl-C stops all three)"
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 # Browser tests need Debian's Chromium (Playwright cannot download browsers here).
 chromium:

@@ -35,10 +35,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    from web.i18n import ensure_compiled_catalogues
+
+    app.config.setdefault("TRANSLATIONS_PATH", str(PROJECT_ROOT / "translations"))
+    ensure_compiled_catalogues(app)  # or refuse to start: no language silently turns English
     babel.init_app(
         app,
         locale_selector=_select_locale,
-        default_translation_directories=str(PROJECT_ROOT / "translations"),
+        default_translation_directories=app.config["TRANSLATIONS_PATH"],
     )
     htmx.init_app(app)
     from web.i18n import install_fast_template_gettext
@@ -56,11 +60,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app)
     init_errors(app)
 
+    from web.mail import warn_if_mail_missing
+
+    warn_if_mail_missing(app)
+
+    _init_compression(app)
+
     from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.ask import bp as ask_bp
     from web.auth import bp as auth_bp
     from web.certificates.routes import bp as certificates_bp
+    from web.declarations import bp as declarations_bp
     from web.health import bp as health_bp
     from web.operator import bp as operator_bp
     from web.push import bp as push_bp
@@ -84,6 +95,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(operator_bp)
     app.register_blueprint(ask_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(declarations_bp)
+    from web.metrics import init_metrics
+
+    init_metrics(app)
 
     from web.cli import register_cli
 
@@ -103,6 +118,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.add_template_filter(localised_country_name, "country_name")
     app.add_template_filter(_duration, "duration")
+    from web.certificates.institutions import institution_name
+
+    app.add_template_filter(institution_name, "institution_name")
 
     return app
 
@@ -117,6 +135,32 @@ def _duration(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+# Text compresses 3-8x; images and PDFs are compressed already; a tiny body would grow.
+COMPRESSED_MIMETYPES = [
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "image/svg+xml",
+    "text/plain",
+]
+
+
+def _init_compression(app: Flask) -> None:
+    """gzip, or brotli where the client accepts it (Flask-Compress), with Vary: Accept-Encoding;
+    a strong ETag gets the encoding appended, so conditional requests still answer 304."""
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_MIMETYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "gzip"])  # static files
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    Compress(app)
 
 
 def _select_locale() -> str:

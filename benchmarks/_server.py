@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.gunicorn_server import Gunicorn, free_port  # noqa: F401 - the benchmarks' too
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(workdir: Path, **extra: str) -> dict[str, str]:
@@ -54,35 +50,15 @@ def flask_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 @contextmanager
 def gunicorn(
     env: dict[str, str], workers: int = 2, app: str = "benchmarks.bench_app:create_bench_app()"
-):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", app],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/bench/bare")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stderr.read().decode()[-2000:])
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+) -> Iterator[int]:
+    """The tests' gunicorn launcher, ready once /bench/bare answers; yields its port."""
+    with Gunicorn(env, workers=workers, app=app, ready_path="/bench/bare") as server:
+        yield server.port
 
 
-def drive(port: int, path: str, seconds: float, concurrency: int) -> dict[str, float]:
+def drive(
+    port: int, path: str, seconds: float, concurrency: int, headers: dict[str, str] | None = None
+) -> dict[str, float]:
     """Closed loop: ``concurrency`` clients on keep-alive connections for ``seconds``."""
     latencies: list[float] = []
     errors = 0
@@ -97,7 +73,7 @@ def drive(port: int, path: str, seconds: float, concurrency: int) -> dict[str, f
         while time.monotonic() < stop:
             started = time.perf_counter()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers or {})
                 response = connection.getresponse()
                 response.read()
                 if response.status != 200:

@@ -1,8 +1,9 @@
 """QR size of A1W1 certificates: payload and COSE bytes, QR characters, QR version, SVG bytes.
 
 Run: python benchmarks/qr_size.py
-Target (DESIGN §4): two work states, family name and given names of 25 characters each, base URL
-of 30 characters -> QR version <= 11 at error correction M. Exit status 1 if the target fails.
+Target (verifier/FORMAT.md §7): two work states, family name and given names of 25 characters
+each, base URL of 30 characters -> QR version <= 11 at error correction M. Exit status 1 if the
+target fails.
 
 Byte counts do not depend on the random signature (ES256 signatures are always 64 bytes), so
 the figures are exact, not samples.

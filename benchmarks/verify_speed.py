@@ -39,7 +39,8 @@ NUMBER = 200
 
 
 def realistic_token() -> tuple[str, ec.EllipticCurvePrivateKey]:
-    """The DESIGN §4 budget case: two work states, 25-character names, 30-character base URL."""
+    """The verifier/FORMAT.md §7 budget case: two work states, 25-character names, a
+    30-character base URL."""
     key = ec.derive_private_key(0xA1A1A1, ec.SECP256R1())
     claims = CertificateClaims(
         certificate_id=bytes.fromhex("5f1c9a0e77d24b3318e6"),

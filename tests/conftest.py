@@ -140,8 +140,25 @@ class AuthActions:
         from tests.helpers import csrf_token
 
         token = csrf_token(self._client, "/login")
-        return self._client.post(
+        response = self._client.post(
             "/login", data={"email": email, "password": password, "csrf_token": token, **extra}
+        )
+        return self.second_factor(email, response)
+
+    def second_factor(self, email: str, response):
+        """After the password: the authenticator-app step, for staff made by the factories."""
+        from tests.factories import has_test_totp, totp_code
+        from tests.helpers import csrf_token
+
+        if response.status_code != 302 or not response.headers["Location"].startswith(
+            "/login/factor"
+        ):
+            return response
+        if not has_test_totp(email):
+            return response
+        token = csrf_token(self._client, "/login/factor")
+        return self._client.post(
+            "/login/factor", data={"code": totp_code(email), "csrf_token": token}
         )
 
     def logout(self):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import time
 from datetime import date, timedelta
 from itertools import count
 
+import pyotp
 from flask import Flask
+from sqlalchemy import select
 
 from web.admin.services import (
     create_employee,
@@ -15,10 +19,46 @@ from web.admin.services import (
 )
 from web.auth.services import set_password
 from web.extensions import db
-from web.models import Certificate, Company, Employee, Role, Trip, User
+from web.models import Certificate, Company, Employee, Role, TotpFactor, Trip, User
 
 PASSWORD = "correct horse battery"
 _serial = count(1)
+
+# Staff made by the factories have an authenticator app already (their role requires a second
+# factor): email -> TOTP secret of the newest such user, and the last step the helpers used.
+_TOTP_SECRETS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
+def has_test_totp(email: str) -> bool:
+    return email.lower() in _TOTP_SECRETS
+
+
+def totp_code(email: str) -> str:
+    """A code of ``email``'s authenticator app that the server has not seen yet (it refuses a
+    code twice): the current step, or the next one, or a wait for the one after."""
+    secret = _TOTP_SECRETS[email.lower()]
+    while True:
+        now = time.time()
+        step = int(now // 30)
+        # The previous step only early in the current one: the server checks ±1 step.
+        candidates = ([step - 1] if now % 30 < 15 else []) + [step, step + 1]
+        for candidate in candidates:
+            if candidate > _LAST_STEP.get(secret, -1):
+                _LAST_STEP[secret] = candidate
+                return pyotp.TOTP(secret).at(candidate * 30)
+        time.sleep(30 - now % 30 + 0.05)
+
+
+def enrol_test_totp(user: User) -> str:
+    """Give ``user`` an authenticator app (the caller commits); the helpers know its codes."""
+    from web.auth.factors import _encrypt_secret
+
+    secret = pyotp.random_base32()
+    db.session.flush()
+    db.session.add(TotpFactor(user_id=user.id, secret_encrypted=_encrypt_secret(secret, user.id)))
+    _TOTP_SECRETS[user.email.lower()] = secret
+    return secret
 
 
 class Factories:
@@ -38,7 +78,10 @@ class Factories:
         company_id: int | None = None,
         email: str | None = None,
         password: str | None = PASSWORD,
+        totp: bool | None = None,
     ) -> int:
+        """A user; operators and support agents get an authenticator app unless ``totp`` is
+        False (sign in with AuthActions.login or tests.live.signed_in_session as usual)."""
         with self.app.app_context():
             user = User(
                 email=email or f"{role.value}{next(_serial)}@example.com",
@@ -48,6 +91,8 @@ class Factories:
             db.session.add(user)
             if password:
                 set_password(user, password)
+            if totp if totp is not None else role in (Role.OPERATOR, Role.SUPPORT):
+                enrol_test_totp(user)
             db.session.commit()
             return user.id
 
@@ -111,7 +156,8 @@ class Factories:
         end: date | None = None,
     ) -> Certificate:
         """An A1 for ``states`` legislated by DE, from 5 days ago to 30 days ahead unless given;
-        official ones name DE:DRV-BUND and have no PDF. Returns the detached certificate."""
+        official ones name DE:DRV-BUND, have no PDF and are confirmed by a provider reviewer
+        (``confirm_official``). Returns the detached certificate."""
         from web.certificates.services import (
             CertificateInput,
             import_official_certificate,
@@ -126,6 +172,7 @@ class Factories:
             if kind == "official":
                 data = CertificateInput("A1", "DE", list(states), start, end, "DE:DRV-BUND")
                 cert = import_official_certificate(employee, data, actor=None, document=None)
+                confirm_official(cert)
             else:
                 data = CertificateInput("A1", "DE", list(states), start, end)
                 cert = issue_provisional_certificate(employee, data, actor=None)
@@ -133,6 +180,12 @@ class Factories:
             db.session.refresh(cert)
             db.session.expunge(cert)
             return cert
+
+    def confirm_official(self, certificate_id: str) -> None:
+        """A recorded official certificate confirmed by the provider's reviewer (committed)."""
+        with self.app.app_context():
+            confirm_official(db.session.get(Certificate, certificate_id))
+            db.session.commit()
 
     def email_of_employee(self, employee_id: int) -> str:
         with self.app.app_context():
@@ -148,4 +201,32 @@ class Factories:
             return obj
 
 
-__all__ = ["PASSWORD", "Factories", "Trip"]
+REVIEWER_EMAIL = "reviewer@provider.example.com"
+
+
+def confirm_official(certificate: Certificate) -> Certificate:
+    """Confirm a recorded official certificate as the provider's reviewer does (inside an app
+    context; the caller commits): the one way tests get a valid official certificate."""
+    from web.certificates.review import confirm_official_certificate
+
+    reviewer = db.session.scalar(select(User).where(User.email == REVIEWER_EMAIL))
+    if reviewer is None:
+        reviewer = User(email=REVIEWER_EMAIL, role=Role.OPERATOR.value)
+        db.session.add(reviewer)
+        db.session.flush()
+    return confirm_official_certificate(certificate, reviewer=reviewer)
+
+
+def tiny_pdf(pages: int = 1) -> bytes:
+    """A real (if blank) PDF, as pypdf writes it: what an authority's document upload needs."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _page in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+__all__ = ["PASSWORD", "Factories", "Trip", "confirm_official", "tiny_pdf"]

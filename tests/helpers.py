@@ -46,3 +46,18 @@ def vectors_module():
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def capture_mail(monkeypatch) -> list[dict[str, str]]:
+    """Mail sent by the account code (factor changes, attack reports), kept in a list."""
+    from web.mail import MailResult
+
+    sent: list[dict[str, str]] = []
+
+    def fake_send_mail(to: str, subject: str, body: str) -> MailResult:
+        sent.append({"to": to, "subject": str(subject), "body": str(body)})
+        return MailResult(delivered=True)
+
+    for module in ("web.auth.throttle", "web.auth.factors"):
+        monkeypatch.setattr(f"{module}.send_mail", fake_send_mail)
+    return sent

@@ -12,7 +12,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, has_test_totp, totp_code
 from tests.helpers import _CSRF_RE
 
 
@@ -66,4 +66,14 @@ def signed_in_session(
         timeout=10,
     )
     assert response.status_code in (302, 303), f"login as {email} failed: {response.status_code}"
+    if response.headers["Location"].startswith("/login/factor") and has_test_totp(email):
+        # Staff made by the factories: the authenticator-app step.
+        token = page_csrf_token(session, f"{base_url}/login/factor")
+        response = session.post(
+            f"{base_url}/login/factor",
+            data={"code": totp_code(email), "csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302, f"second factor of {email}: {response.status_code}"
     return session, page_csrf_token(session, f"{base_url}{csrf_page}")

@@ -1,12 +1,19 @@
 """A Web Push service stand-in on loopback, for tests: it checks the VAPID JWT (ES256 against
 the `k` key), decrypts the aes128gcm body with http_ece as the browser would, records TTL,
-Urgency and Topic, and answers 201, 404, 410, 413, 429 or 500 as a test asks."""
+Urgency and Topic, and answers 201, 307, 404, 410, 413, 429 or 500 as a test asks; or, as a
+hostile or broken push service would, never answers (`hang`), answers one byte a second
+(`drip`) or answers 201 with an endless body (`flood`). With ``tls`` (a server SSLContext) it
+speaks HTTPS and notes the SNI names it saw.
+
+The relay only posts to a loopback endpoint with PUSH_ALLOW_LOOPBACK_ENDPOINTS=1 (and a loopback
+PUBLIC_BASE_URL): `LOOPBACK_SETTINGS` is what a test or benchmark sets for that."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +25,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+LOOPBACK_SETTINGS = {
+    "PUSH_ALLOW_LOOPBACK_ENDPOINTS": True,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+}
 
 
 def b64url_decode(text: str) -> bytes:
@@ -59,17 +71,27 @@ class Received:
     payload: dict | None
     jwt_claims: dict | None
     error: str | None = None
+    arrived_at: float = 0.0  # time.monotonic() when the request had been read
 
 
 class PushServiceStandIn:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[Received] = []
         self.browsers: dict[str, FakeBrowser] = {}
         self.scripts: dict[str, list[tuple[int, dict]]] = {}  # path → statuses to answer, in order
+        self.behaviours: dict[str, str] = {}  # path → "hang" or "drip"
+        self.connections = 0
+        self.server_names: list[str | None] = []  # SNI of each TLS handshake
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                with stand_in.lock:
+                    stand_in.connections += 1
+                super().setup()
+
             def do_POST(self) -> None:
                 stand_in._handle(self)
 
@@ -77,7 +99,15 @@ class PushServiceStandIn:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        scheme = "http"
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
+            self.server.socket = tls.wrap_socket(
+                self.server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            scheme = "https"
+        self.port = self.server.server_port
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> PushServiceStandIn:
@@ -85,16 +115,46 @@ class PushServiceStandIn:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()  # ends the hung and dripping answers
         self.server.shutdown()
         self.thread.join(timeout=5)
+        self.server.server_close()
 
-    def new_browser(self, name: str, *answers: int, retry_after: str | None = None) -> FakeBrowser:
-        """A subscription whose pushes get ``answers`` in turn (201 once the list is used up)."""
+    def new_browser(
+        self,
+        name: str,
+        *answers: int,
+        retry_after: str | None = None,
+        location: str | None = None,
+        base_url: str | None = None,
+    ) -> FakeBrowser:
+        """A subscription whose pushes get ``answers`` in turn (201 once the list is used up).
+        ``base_url`` puts another origin in the endpoint (a real push service's name, say)."""
         path = f"/push/{name}"
-        browser = FakeBrowser(self.base_url + path)
+        browser = FakeBrowser((base_url or self.base_url) + path)
         self.browsers[path] = browser
         headers = {"Retry-After": retry_after} if retry_after else {}
+        if location:
+            headers["Location"] = location
         self.scripts[path] = [(status, headers) for status in answers]
+        return browser
+
+    def hung_browser(self, name: str) -> FakeBrowser:
+        """A subscription whose push service reads the request and never answers."""
+        browser = self.new_browser(name)
+        self.behaviours[browser_path(browser)] = "hang"
+        return browser
+
+    def flooding_browser(self, name: str) -> FakeBrowser:
+        """A subscription whose push service answers 201 with an endless body, at full speed."""
+        browser = self.new_browser(name)
+        self.behaviours[browser_path(browser)] = "flood"
+        return browser
+
+    def dripping_browser(self, name: str) -> FakeBrowser:
+        """A subscription whose push service answers one byte a second, for ever."""
+        browser = self.new_browser(name)
+        self.behaviours[browser_path(browser)] = "drip"
         return browser
 
     def delivered(self, name: str | None = None) -> list[Received]:
@@ -138,7 +198,33 @@ class PushServiceStandIn:
             request.headers.get("Topic"),
             None,
             None,
+            arrived_at=time.monotonic(),
         )
+        behaviour = self.behaviours.get(path)
+        if behaviour:
+            record.error = behaviour
+            with self.lock:
+                self.received.append(record)
+            if behaviour == "drip":
+                for byte in b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n" * 1000:
+                    if self.stopping.wait(1.0):
+                        break
+                    try:
+                        request.wfile.write(bytes([byte]))
+                        request.wfile.flush()
+                    except OSError:
+                        break
+            elif behaviour == "flood":
+                head = b"HTTP/1.1 201 Created\r\nContent-Length: 1000000000000\r\n\r\n"
+                try:
+                    request.wfile.write(head)
+                    while not self.stopping.is_set():
+                        request.wfile.write(b"x" * 65536)
+                except OSError:
+                    pass  # the relay read enough and hung up
+            self.stopping.wait()
+            request.close_connection = True
+            return
         try:
             record.jwt_claims = self._verify_vapid(
                 request.headers.get("Authorization", ""),
@@ -170,3 +256,7 @@ class PushServiceStandIn:
             request.send_header(name, value)
         request.send_header("Content-Length", "0")
         request.end_headers()
+
+
+def browser_path(browser: FakeBrowser) -> str:
+    return urlsplit(browser.endpoint).path

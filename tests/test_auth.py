@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD
-from tests.helpers import csrf_token, post_form
+from tests.helpers import capture_mail, csrf_token, post_form
 from web.extensions import db
 from web.models import AuditEvent, Role, SignIn, User
 
@@ -17,6 +17,11 @@ from web.models import AuditEvent, Role, SignIn, User
 def employee_email(data) -> str:
     company = data.company()
     return data.email_of_employee(data.employee(company))
+
+
+@pytest.fixture
+def mail_outbox(monkeypatch) -> list[dict[str, str]]:
+    return capture_mail(monkeypatch)
 
 
 def _cookie(client, name):
@@ -243,14 +248,67 @@ def test_htmx_request_without_login_gets_hx_redirect(client):
     assert response.headers["HX-Redirect"].startswith("/login")
 
 
-def test_login_is_throttled_per_account(app, client, employee_email):
-    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
+def _client_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_login_failures_slow_down_only_that_client_on_that_account(app, employee_email):
+    """Growing delays per (account, client): the guessing client waits, nobody else does."""
     from tests.conftest import AuthActions
 
+    app.config["LOGIN_FREE_FAILURES"] = 3
+    guesser = AuthActions(_client_at(app, "203.0.113.7"))
     for _ in range(3):
-        assert AuthActions(app.test_client()).login(employee_email, "bad guess").status_code == 401
-    # Fourth attempt, from another client, even with the right password: throttled.
-    assert AuthActions(app.test_client()).login(employee_email).status_code == 429
+        assert guesser.login(employee_email, "bad guess").status_code == 401
+    throttled = guesser.login(employee_email)  # the delay starts: even the right password waits
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert b"Try again in" in throttled.data
+    # The owner, from a client that never failed, gets in with the right password.
+    assert AuthActions(_client_at(app, "198.51.100.2")).login(employee_email).status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "auth.login_throttled" in actions
+
+
+def test_fifty_failures_from_other_clients_do_not_lock_the_owner_out(app, data, mail_outbox):
+    """50 failed logins from 50 clients: the owner's correct sign-in (password + app code) from
+    a fresh client works; the operators are told the account is under attack, once."""
+    from tests.conftest import AuthActions
+
+    app.config["LOGIN_LIMIT_PER_CLIENT"] = "1000 per minute"
+    operator_id = data.user(Role.OPERATOR, email="ops-watch@example.com")
+    data.user(Role.SUPPORT, email="agent-under-attack@example.com")
+    for i in range(50):
+        response = AuthActions(_client_at(app, f"192.0.2.{i + 1}")).login(
+            "agent-under-attack@example.com", f"guess number {i}"
+        )
+        assert response.status_code == 401
+    owner = AuthActions(_client_at(app, "2001:db8:1:2::5"))
+    response = owner.login("agent-under-attack@example.com")
+    assert response.status_code == 302 and response.headers["Location"] == "/support/"
+    with app.app_context():
+        reports = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.account_under_attack")
+        ).all()
+        assert len(reports) == 1 and reports[0].outcome == "denied"
+        operator_email = db.session.get(User, operator_id).email
+    mailed = [m for m in mail_outbox if m["to"] == operator_email]
+    assert len(mailed) == 1 and "under attack" in mailed[0]["subject"]
+
+
+def test_ipv6_clients_are_counted_per_64(app, employee_email):
+    from tests.conftest import AuthActions
+
+    app.config["LOGIN_FREE_FAILURES"] = 2
+    for host in ("::1", "::2", "::3"):
+        AuthActions(_client_at(app, f"2001:db8:aa:bb{host}")).login(employee_email, "bad guess")
+    # Another address of the same /64 is the same client: it waits.
+    assert (
+        AuthActions(_client_at(app, "2001:db8:aa:bb::99")).login(employee_email).status_code == 429
+    )
 
 
 def test_login_is_throttled_per_client(app, client, data):
@@ -294,16 +352,20 @@ def test_invitation_sets_password_once(app, client, auth, data):
     link = _link_from_flash(response.get_data(as_text=True))
     path = link.split("a1.example.test", 1)[1]
     newcomer = app.test_client()
-    assert newcomer.get(path).status_code == 200
+    opened = newcomer.get(path)
+    assert opened.status_code == 302 and opened.headers["Location"] == "/choose-password"
     set_response = post_form(
-        newcomer, path, {"password": "my own passphrase", "confirm": "my own passphrase"}
+        newcomer,
+        "/choose-password",
+        {"password": "my own passphrase", "confirm": "my own passphrase"},
     )
-    assert set_response.status_code == 302
+    # Signed in at once (no login form in between); the password works for the next sign-in.
+    assert set_response.status_code == 302 and set_response.headers["Location"] == "/wallet/"
+    assert newcomer.get("/wallet/").status_code == 200
     from tests.conftest import AuthActions
 
-    assert (
-        AuthActions(newcomer).login("new.hire@example.com", "my own passphrase").status_code == 302
-    )
+    fresh = AuthActions(app.test_client())
+    assert fresh.login("new.hire@example.com", "my own passphrase").status_code == 302
     # The link works once.
     assert app.test_client().get(path).status_code == 404
 
@@ -330,17 +392,35 @@ def test_invitation_expires_after_7_days(app, data):
         assert peek_action_token(token, INVITE) is None
 
 
-def test_password_reset_flow_and_no_enumeration(app, client, employee_email, caplog):
-    caplog.set_level("INFO", logger="a1wallet.mail")
+def test_password_reset_flow_and_no_enumeration(
+    app, client, employee_email, caplog, monkeypatch
+):
+    from web.auth.reset import wait_for_pending_resets
+    from web.mail import MailResult
+
+    app.config["MAIL_SERVER"] = "smtp.example.test"
+    mailed: list[str] = []
+
+    def fake_send_mail(to: str, subject: str, body: str, *, template: str) -> MailResult:
+        mailed.append(body)
+        return MailResult(delivered=True)
+
+    monkeypatch.setattr("web.auth.reset.send_mail", fake_send_mail)
+    caplog.set_level("INFO")
     unknown = post_form(client, "/reset-password", {"email": "nobody@example.com"})
     known = post_form(client, "/reset-password", {"email": employee_email})
     assert unknown.status_code == known.status_code == 302
-    assert employee_email not in caplog.text  # the log masks the address
-    link = re.search(r"https://a1\.example\.test(/reset-password/\S+)", caplog.text)
-    assert link, "the reset link goes to the log when no mail server is configured"
+    wait_for_pending_resets()
+    assert employee_email not in caplog.text
+    assert len(mailed) == 1  # the unknown address got nothing
+    link = re.search(r"https://a1\.example\.test(/reset-password/\S+)", mailed[0])
     path = link.group(1)
+    assert path not in caplog.text  # the link is mailed, never logged
+    assert client.get(path).headers["Location"] == "/choose-password"
     response = post_form(
-        client, path, {"password": "reset passphrase ok", "confirm": "reset passphrase ok"}
+        client,
+        "/choose-password",
+        {"password": "reset passphrase ok", "confirm": "reset passphrase ok"},
     )
     assert response.status_code == 302
     from tests.conftest import AuthActions
@@ -362,9 +442,10 @@ def test_new_password_rules(client, app, data):
 
         token = issue_action_token(db.session.get(Employee, employee_id).user, INVITE)
         db.session.commit()
-    path = f"/invitation/{token}"
+    assert client.get(f"/invitation/{token}").status_code == 302
+    path = "/choose-password"
     short = post_form(client, path, {"password": "short", "confirm": "short"})
-    assert short.status_code == 400 and b"at least 10" in short.data
+    assert short.status_code == 400 and b"at least 12" in short.data
     differ = post_form(client, path, {"password": "long enough one", "confirm": "long enough two"})
     assert differ.status_code == 400 and b"differ" in differ.data
     ok = post_form(client, path, {"password": "long enough one", "confirm": "long enough one"})

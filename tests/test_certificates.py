@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import verifier
 from tests.conftest import AuthActions
+from tests.factories import confirm_official, tiny_pdf
 from tests.helpers import csrf_token, post_form
 from web.certificates.keys import revocation_set, verification_key_set
 from web.certificates.services import (
@@ -28,7 +29,7 @@ from web.models import AuditEvent, Certificate, Employee, Role, User
 from web.validation import InputError
 
 TODAY = date.today()
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = tiny_pdf()
 
 
 def _input(**overrides) -> CertificateInput:
@@ -316,6 +317,9 @@ def test_upload_official_pdf(app, world):
     with app.app_context():
         cert = db.session.scalar(select(Certificate))
         assert cert.kind == "official" and cert.issuing_institution == "DE:DRV-BUND"
+        assert cert.status == "pending_review" and cert.qr_text is None
+        confirm_official(cert)  # the provider's reviewer signs it
+        db.session.commit()
         import hashlib
         from pathlib import Path
 
@@ -345,7 +349,7 @@ def test_upload_refuses_non_pdf_oversized_and_other_company(app, world):
     not_pdf = _upload(
         client, world["employee"], b"MZ\x90\x00 this is an executable", filename="a1.pdf"
     )
-    assert not_pdf.status_code == 422 and b"not a PDF" in not_pdf.data
+    assert not_pdf.status_code == 422 and b"not a readable PDF" in not_pdf.data
     big = PDF[:-7] + b"0" * (10 * 1024 * 1024) + b"\n%%EOF\n"
     oversized = _upload(client, world["employee"], big)
     assert oversized.status_code == 413 and b"larger than 10 MB" in oversized.data

@@ -1,4 +1,4 @@
-"""The applicable-legislation engine, rule family by rule family (legal-rules.md §2-§8)."""
+"""The applicable-legislation engine, rule family by rule family (docs/legal-rules.md §2-§8)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ OUTPUT_KEYS = {
     "warnings",
     "provider_category",
     "home_coverage_possible",
+    "summary",
+    "explanation",
+    "catalogue_version",
 }
 
 
@@ -78,7 +81,7 @@ def text(result: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- CCSS worked examples
-# The six examples of seeds/luxembourg-ccss-pluriactivity.txt, by name.
+# The six worked examples of the Luxembourg CCSS on pluriactivity (docs/legal-rules.md §4).
 
 
 def test_ccss_1_substantial_activity_in_residence_state_belgium() -> None:
@@ -159,7 +162,7 @@ def test_4_9_percent_activity_is_disregarded() -> None:
     result = run(multi("FR", {"LU": 95.1, "NL": 4.9}, ["LU"]))
     assert result["legislation_state"] == "LU"
     assert "11(3)(a)" in result["rule"]
-    assert "Netherlands (NL) (4.9 %)" in text(result)
+    assert "Netherlands (NL) 4.9 %" in text(result)
 
 
 def test_4_9_percent_in_residence_state_is_disregarded_and_not_substantial() -> None:
@@ -347,11 +350,14 @@ def test_employer_without_substantial_activity_cannot_post() -> None:
     assert "14(2)" in text(result)
 
 
-def test_prior_insurance_of_zero_months_when_recruited_for_posting_needs_review() -> None:
+def test_prior_insurance_of_zero_months_when_recruited_for_posting_is_host_law() -> None:
+    """987/2009 Art 14(1): a person recruited for the posting must be subject to the sending
+    state's legislation immediately before; with no insurance there at all Art 12 cannot apply
+    (Practical Guide, Part I §1: at least one month)."""
     result = run(posting(prior_insurance_months=0, recruited_for_posting=True))
-    assert result["certificate_type"] == "review_required"
-    assert result["legislation_state"] is None
-    assert "at least one month" in text(result)
+    assert result["certificate_type"] == "none_host_legislation"
+    assert result["legislation_state"] == "FR"
+    assert "not insured in Germany (DE) at all" in text(result)
 
 
 def test_recruited_for_posting_without_prior_insurance_given_needs_review() -> None:
@@ -615,7 +621,7 @@ def test_bilateral_posting_within_the_maximum_gets_a_coc() -> None:
 
 
 def test_bilateral_posting_longer_than_the_maximum_is_split_into_segments() -> None:
-    # Germany–Korea: 24 months, then Korean legislation (German practice, legal-rules §7).
+    # Germany–Korea: 24 months, then Korean legislation (German practice, docs/legal-rules.md §7).
     result = run(posting("KR", start="2025-01-01", end="2027-06-30"))
     assert result["certificate_type"] == "CoC"
     assert result["legislation_state"] == "DE"
@@ -639,11 +645,17 @@ def test_bilateral_posting_longer_than_the_maximum_is_split_into_segments() -> N
 
 
 def test_bilateral_extension_gives_coc_prolongation_then_host() -> None:
-    # France–Brazil: 24 months + 24 months extension.
+    """France–Brazil: 24 months + 24 months extension (CLEISS table of posting periods). Foreseen
+    from the outset beyond both, the rule does not apply at all; notified within the 24 months and
+    extended later, the periods follow one another."""
     case = posting("BR", home_state="FR", residence_state="FR", nationality="FR")
     three_years = run({**case, "trip": {**case["trip"], "end_date": "2027-12-31"}})
     assert [s["certificate_type"] for s in three_years["segments"]] == ["CoC", "CoC_prolongation"]
-    five_years = run({**case, "trip": {**case["trip"], "end_date": "2029-12-31"}})
+    foreseen = run({**case, "trip": {**case["trip"], "end_date": "2029-12-31"}})
+    assert foreseen["certificate_type"] == "none_host_legislation"
+    assert foreseen["legislation_state"] == "BR"
+    trip = {**case["trip"], "end_date": "2029-12-31", "original_end_date": "2026-06-30"}
+    five_years = run({**case, "trip": trip})
     assert [
         (s["certificate_type"], s["start_date"], s["end_date"]) for s in five_years["segments"]
     ] == [
@@ -660,10 +672,16 @@ def test_bilateral_extension_until_completion() -> None:
 
 
 def test_bilateral_without_extension() -> None:
-    # France–Cameroon: 6 months, no extension.
-    result = run(posting("CM", home_state="FR", residence_state="FR", end="2025-12-31"))
+    """France–Cameroon: 6 months, no extension (CLEISS table). Extended after notification: the
+    first 6 months stay French; foreseen from the outset beyond them: Cameroonian law at once."""
+    case = posting("CM", home_state="FR", residence_state="FR", end="2025-12-31")
+    case["trip"]["original_end_date"] = "2025-05-31"
+    result = run(case)
     assert [s["certificate_type"] for s in result["segments"]] == ["CoC", "none_host_legislation"]
     assert result["segments"][0]["end_date"] == "2025-06-30"
+    foreseen = run(posting("CM", home_state="FR", residence_state="FR", end="2025-12-31"))
+    assert foreseen["certificate_type"] == "none_host_legislation"
+    assert foreseen["segments"] == []
 
 
 def test_us_posting_expected_beyond_five_years_is_under_us_law_from_the_start() -> None:
@@ -713,7 +731,7 @@ def test_italy_us_agreement_has_no_detached_worker_rule() -> None:
 
 
 def test_unconfirmed_partner_needs_review() -> None:
-    case = posting("TR", home_state="FR", residence_state="FR", nationality="FR")
+    case = posting("JP", home_state="AT", residence_state="AT", nationality="AT")
     assert run(case)["certificate_type"] == "review_required"
 
 
@@ -733,17 +751,28 @@ def test_no_treaty_destination() -> None:
     assert result["legislation_state"] is None
     assert result["certificate_issuer"] is None
     assert result["provider_category"] == "no_treaty"
-    assert "§4 SGB IV" in result["home_coverage_possible"]
+    assert "§ 4 SGB IV" in result["home_coverage_possible"]
     assert any("double contributions" in w for w in result["warnings"])
 
 
 def test_no_complete_list_means_review_not_no_treaty() -> None:
-    case = posting("TH", home_state="FR", residence_state="FR", nationality="FR")
+    case = posting("TH", home_state="LU", residence_state="LU", nationality="LU")
     result = run(case)
     assert result["certificate_type"] == "review_required"
     assert "cannot say" in text(result)
-    poland = posting("US", home_state="PL", residence_state="PL", nationality="PL")
+    poland = posting("TH", home_state="PL", residence_state="PL", nationality="PL")
     assert run(poland)["certificate_type"] == "review_required"
+
+
+def test_france_complete_list_means_no_treaty_with_home_law() -> None:
+    """securite-sociale.fr: France has agreements with 41 countries or territories (list on
+    CLEISS); Thailand is not one of them, so no certificate can exist; CSS Art L761-2 and the CFE
+    remain."""
+    case = posting("TH", home_state="FR", residence_state="FR", nationality="FR")
+    result = run(case)
+    assert result["certificate_type"] == "none_no_treaty"
+    assert "L761-2" in result["home_coverage_possible"]
+    assert "CFE" in result["home_coverage_possible"]
 
 
 def test_uk_employer_for_work_only_in_eu_states() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -179,3 +181,72 @@ def test_any_valid_posting_answers_with_home_or_destination(case: dict[str, Any]
     result = determine(case, today=TODAY)
     home, destination = _norm(case["home_state"]), _norm(case["trip"]["destination"])
     _check(result, {home, destination})
+
+
+# --------------------------------------------------------------------------- segments and citations
+
+BILATERAL_PARTNERS = ["US", "JP", "IN", "BR", "CM", "KR", "CA", "TH", "CI", "DZ", "AU", "TN"]
+# What an answer may never cite: a file of the project or of its research notes.
+INTERNAL_FILE = re.compile(
+    r"legal-rules|domain-anchors|\.md\b|\.txt\b|/work/|\.\./shared|§\s?\d+\s*:"
+)
+
+
+@st.composite
+def extended_postings(draw: st.DrawFn) -> dict[str, Any]:
+    """Postings from a home state of the catalogue, some extended after notification."""
+    home = draw(st.sampled_from(sorted(countries.bilateral_home_states())))
+    destination = draw(
+        st.sampled_from(BILATERAL_PARTNERS + COORDINATED).filter(lambda d: d != home)
+    )
+    trip = draw(trips("posting", destination))
+    start, end = date.fromisoformat(trip["start_date"]), date.fromisoformat(trip["end_date"])
+    if end > start and draw(st.booleans()):
+        trip["original_end_date"] = (
+            start + timedelta(days=draw(st.integers(0, (end - start).days)))
+        ).isoformat()
+    case: dict[str, Any] = {
+        "home_state": home,
+        "residence_state": home,
+        "employment_status": draw(st.sampled_from(["employed", "employed", "self_employed"])),
+        "trip": trip,
+        "nationality": [home],
+        "prior_insurance_months": draw(st.none() | st.sampled_from([0, 0.5, 1, 12])),
+        "previous_legislation_state": draw(st.none() | st.sampled_from([home, "US", "FR"])),
+        "art16_agreement": draw(st.sampled_from(["none"] * 4 + ["requested", "granted"])),
+    }
+    return case
+
+
+def _texts(result: dict[str, Any]) -> list[str]:
+    out = [result.get("summary", ""), result["rule"], *result["reasons"], *result["warnings"]]
+    out += [s["rule"] for s in result["segments"]]
+    if result["home_coverage_possible"]:
+        out.append(result["home_coverage_possible"])
+    return out
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(extended_postings())
+def test_segments_tile_the_trip_exactly(case: dict[str, Any]) -> None:
+    """The periods of an answer follow one another day by day, from the first day of the trip
+    to the last, with no gap and no overlap."""
+    result = determine(case, today=TODAY)
+    segments = result["segments"]
+    if not segments:
+        return
+    assert len(segments) >= 2
+    assert segments[0]["start_date"] == case["trip"]["start_date"]
+    assert segments[-1]["end_date"] == case["trip"]["end_date"]
+    for before, after in itertools.pairwise(segments):
+        end = date.fromisoformat(before["end_date"])
+        assert date.fromisoformat(after["start_date"]) == end + timedelta(days=1)
+        assert date.fromisoformat(before["start_date"]) <= end
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(extended_postings() | posting_cases() | multi_state_cases())
+def test_an_answer_never_cites_an_internal_file(case: dict[str, Any]) -> None:
+    result = determine(case, today=TODAY)
+    for text in _texts(result):
+        assert not INTERNAL_FILE.search(text), text

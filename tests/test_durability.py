@@ -18,11 +18,7 @@ import json
 import os
 import random
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,6 +32,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_DATABASE_URL, AuthActions
 from tests.factories import PASSWORD
+from tests.gunicorn_server import Gunicorn
 from tests.helpers import csrf_token
 from web.certificates.keys import active_signing_key
 from web.extensions import db
@@ -44,6 +41,7 @@ from web.models import (
     Certificate,
     Employee,
     Incident,
+    IncidentTap,
     OutboxMessage,
     PushSubscription,
     Role,
@@ -283,69 +281,17 @@ KILLS = 5
 WORKERS = 2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Server(Gunicorn):
+    """gunicorn (own process group: SIGKILL takes the master and its workers at once), counting
+    its kills."""
 
-
-class Server:
-    """gunicorn in its own process group, so SIGKILL takes the master and its workers at once."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env = env
-        self.port = port
-        self.log = log
-        self.process: subprocess.Popen | None = None
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__(env, workers=WORKERS, options=("--graceful-timeout", "2"), log=log)
         self.kills = 0
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                str(WORKERS),
-                "-b",
-                f"127.0.0.1:{self.port}",
-                "--graceful-timeout",
-                "2",
-                "app:create_app()",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("ab"),  # a file: a full pipe would stall the server
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", "/verify")
-                if connection.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
-            time.sleep(0.1)
-
     def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)  # the group this test started
-        self.process.wait(timeout=10)
+        super().kill()
         self.kills += 1
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
 
 
 class Unanswered(Exception):
@@ -520,7 +466,7 @@ def seeded(app, data):
         phones.append(email)
     agent = data.user(Role.SUPPORT, None, email="agent@provider.example")
     with app.app_context():
-        active_signing_key()  # made once here, not raced for by the first requests
+        active_signing_key("provisional")  # made once here, not raced for by the first requests
         db.session.add(
             PushSubscription(
                 user_id=agent,
@@ -538,7 +484,6 @@ def seeded(app, data):
 def test_acknowledged_writes_survive_kill_9_and_retries_write_once(
     app, seeded, database_url, tmp_path
 ):
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -551,7 +496,8 @@ def test_acknowledged_writes_survive_kill_9_and_retries_write_once(
         "PROVISIONAL_ISSUE_LIMIT_PER_HOUR": "1000000",
         "LOG_LEVEL": "ERROR",
     }
-    server = Server(env, port, tmp_path / "gunicorn.log")
+    server = Server(env, tmp_path / "gunicorn.log")
+    port = server.port
     ledger = Ledger()
     running = threading.Event()
     running.set()
@@ -594,7 +540,12 @@ def test_acknowledged_writes_survive_kill_9_and_retries_write_once(
     assert not ledger.problems, ledger.problems[:5]
 
     with app.app_context():
-        incidents = dict(db.session.execute(select(Incident.idempotency_key, Incident.id)).all())
+        # Taps of one phone join its open incident: each acknowledged key is a tap row of the
+        # incident it was answered with.
+        taps = dict(
+            db.session.execute(select(IncidentTap.idempotency_key, IncidentTap.incident_id)).all()
+        )
+        tap_rows = db.session.scalar(select(func.count()).select_from(IncidentTap))
         certificates = dict(
             db.session.execute(
                 select(Certificate.idempotency_key, Certificate.id).where(
@@ -620,18 +571,18 @@ def test_acknowledged_writes_survive_kill_9_and_retries_write_once(
         db.engine.dispose()
 
     acknowledged = len(ledger.alerts) + len(ledger.certificates)
-    lost = [k for k, i in ledger.alerts.items() if incidents.get(k) != i] + [
+    lost = [k for k, i in ledger.alerts.items() if taps.get(k) != i] + [
         k for k, c in ledger.certificates.items() if certificates.get(k) != c
     ]
     # Each row has a key a client sent; a key is at most one row; side effects happened once.
-    duplicates = (incident_rows - len(incidents)) + (certificate_rows - len(certificates))
-    strangers = (set(incidents) | set(certificates)) - ledger.sent_keys
+    duplicates = (tap_rows - len(taps)) + (certificate_rows - len(certificates))
+    strangers = (set(taps) | set(certificates)) - ledger.sent_keys
     summary = (
         f"{elapsed:.0f} s, {server.kills} kills, {acknowledged} acknowledged writes "
         f"({len(ledger.alerts)} alerts, {len(ledger.certificates)} certificates), "
         f"{ledger.unanswered} requests retried after no answer, "
         f"{ledger.replays_checked} replays of answered writes, "
-        f"{incident_rows + certificate_rows - acknowledged} written but unacknowledged, "
+        f"{tap_rows + certificate_rows - acknowledged} written but unacknowledged, "
         f"{len(lost)} lost, {duplicates} duplicates"
     )
     print(f"\ndurability ({'PostgreSQL' if TEST_DATABASE_URL else 'SQLite'}): {summary}")

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import AuthActions
+from tests.factories import Factories, tiny_pdf
 from tests.helpers import csrf_token, post_form
 from web.extensions import db
 from web.filing.requests import open_due_renewals
@@ -26,7 +27,7 @@ from web.models import (
 )
 
 TODAY = date.today()
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = tiny_pdf()
 CHECKLIST = {
     "registered_for_period": "y",
     "prior_insurance_confirmed": "y",
@@ -71,7 +72,8 @@ def _only(app, model, **where):
 
 
 def _record_issued(client, path: str, start: date, end: date) -> None:
-    """The authority's document arrived for the request at ``path``."""
+    """The authority's document arrived for the request at ``path``; the provider's reviewer
+    confirms the record (an admin's record waits for that review)."""
     token = csrf_token(client, path)
     response = client.post(
         f"{path}/issued",
@@ -85,6 +87,8 @@ def _record_issued(client, path: str, start: date, end: date) -> None:
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    certificate_id = response.headers["Location"].rstrip("/").split("/")[-1]
+    Factories(client.application).confirm_official(certificate_id)
 
 
 def _trip_id(response) -> int:
@@ -104,7 +108,7 @@ def test_new_trip_is_checked_at_once_and_shows_its_rule_and_reasons(app, client,
     assert result["legislation_state"] == "DE"
     page = client.get(f"/admin/trips/{trip_id}").get_data(as_text=True)
     assert "Art 12(1)" in page  # the rule applied
-    assert "Posting from Germany (DE) to France (FR)" in page  # the engine's reasons
+    assert "Posting from Germany to France" in page  # the engine's reasons
     assert "The provider files the request with the authority" in page
 
 
@@ -141,7 +145,7 @@ def test_no_treaty_says_no_certificate_exists_and_what_home_cover_may_apply(app,
     assert trip.coverage_type == "none_no_treaty"
     assert _only(app, Certificate) == [] and _only(app, CertificateRequest) == []
     page = client.get(f"/admin/trips/{trip_id}").get_data(as_text=True)
-    assert "No certificate can exist" in page
+    assert "no certificate can exist" in page  # the one plain sentence first
     assert "Ausstrahlung" in page  # the home cover that may still apply (German law)
     rows = client.get("/admin/coverage?status=no_treaty").get_data(as_text=True)
     assert f"/admin/trips/{trip_id}" in rows
@@ -281,6 +285,10 @@ def test_official_request_from_draft_to_issued_with_a_provisional_for_the_meanti
     certs = {c.id: c for c in _only(app, Certificate, trip_id=trip_id)}
     official = certs[req.certificate_id]
     assert (official.kind, official.authority_reference) == ("official", "A1-2026-0042")
+    # Recorded by the admin, it waits for the provider: the provisional one still covers.
+    assert (official.status, certs[provisional.id].status) == ("pending_review", "active")
+    Factories(app).confirm_official(official.id)
+    certs = {c.id: c for c in _only(app, Certificate, trip_id=trip_id)}
     assert certs[provisional.id].status == "superseded"
     rows = client.get("/admin/coverage?status=covered").get_data(as_text=True)
     assert f"/admin/trips/{trip_id}" in rows
@@ -573,7 +581,7 @@ def test_the_wallet_tells_the_employee_where_an_uncovered_trip_stands(app, clien
 
     far = soon + timedelta(days=30)
     _trip_id(_add_trip(client, world["employee"], _trip_form("FR", far, far + timedelta(days=900))))
-    assert "The social security of France applies on this trip" in wallet_text()
+    assert "The social security of France applies to this trip" in wallet_text()
 
     later = far + timedelta(days=1000)
     trip_id = _trip_id(_add_trip(client, world["employee"], _trip_form("AT", later, later)))

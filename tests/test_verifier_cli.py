@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,11 @@ DURING = "2026-05-01T10:00:00Z"
 def keys_file(tmp_path: Path) -> Path:
     path = tmp_path / "keys.json"
     entry = public_key_document_entry(
-        KEY.public_key(), "active", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), None
+        KEY.public_key(),
+        "active",
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        None,
+        document_class="provisional",
     )
     path.write_text(json.dumps(keys_document([entry])), "utf-8")
     return path
@@ -98,6 +103,19 @@ def test_revoked_certificate_exits_1(keys_file: Path, tmp_path: Path) -> None:
     assert json.loads(done.stdout)["status"] == "revoked"
 
 
+def test_official_token_by_a_provisional_class_key_is_kind_mismatch_exit_1(
+    keys_file: Path,
+) -> None:
+    official = replace(CLAIMS, kind="official", issuing_institution="PL:ZUS")
+    text = qr_text(sign_certificate(official, KEY), "https://verify.a1-wallet.example")
+    done = run("check", text, "--keys", keys_file, "--at", DURING)
+    assert done.returncode == 1
+    assert json.loads(done.stdout) == {
+        "status": "kind_mismatch",
+        "kid": json.loads(keys_file.read_text())["keys"][0]["kid"],
+    }
+
+
 def test_at_accepts_an_offset(keys_file: Path) -> None:
     # 2026-04-01 00:00 at UTC+14 is the very start of validity: valid.
     done = run("check", TEXT, "--keys", keys_file, "--at", "2026-04-01T00:00:00+14:00")
@@ -121,6 +139,7 @@ def test_unknown_key_exits_1(tmp_path: Path) -> None:
         "active",
         dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         None,
+        document_class="provisional",
     )
     other.write_text(json.dumps(keys_document([entry])), "utf-8")
     done = run("check", TEXT, "--keys", other, "--at", DURING)

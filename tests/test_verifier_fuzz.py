@@ -63,7 +63,7 @@ from verifier.ids import (
 )
 
 KEY = ec.derive_private_key(0xF022, ec.SECP256R1())
-KEYS = KeySet.from_public_keys([KEY.public_key()])
+KEYS = KeySet.from_public_keys([KEY.public_key()], document_class="official")
 REVOKED = RevocationSet(frozenset({"0000000000000000"}), frozenset({"00" * 8}))
 AT = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 CLAIMS = CertificateClaims(
@@ -203,9 +203,13 @@ KID = kid_for_public_key(KEY.public_key())
 PAYLOAD = encode_payload(CLAIMS)
 KEYS_DOC = keys_document(
     [
-        public_key_document_entry(KEY.public_key(), "active", AT, None),
+        public_key_document_entry(KEY.public_key(), "active", AT, None, document_class="official"),
         public_key_document_entry(
-            ec.derive_private_key(0xF023, ec.SECP256R1()).public_key(), "retired", AT, AT
+            ec.derive_private_key(0xF023, ec.SECP256R1()).public_key(),
+            "retired",
+            AT,
+            AT,
+            document_class="provisional",
         ),
     ]
 )

@@ -32,14 +32,14 @@ UNTIL = dt.datetime(2026, 4, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))
 def document() -> dict:
     return keys_document(
         [
-            public_key_document_entry(KEY_A, "active", SINCE, None),
-            public_key_document_entry(KEY_B, "retired", SINCE, UNTIL),
+            public_key_document_entry(KEY_A, "active", SINCE, None, document_class="official"),
+            public_key_document_entry(KEY_B, "retired", SINCE, UNTIL, document_class="provisional"),
         ]
     )
 
 
 def test_entry_shape() -> None:
-    entry = public_key_document_entry(KEY_B, "retired", SINCE, UNTIL)
+    entry = public_key_document_entry(KEY_B, "retired", SINCE, UNTIL, document_class="official")
     der = KEY_B.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -51,6 +51,7 @@ def test_entry_shape() -> None:
         "state": "retired",
         "not_before": "2026-01-01T00:00:00Z",
         "not_after": "2026-04-01T07:30:00Z",  # converted to UTC
+        "document_class": "official",
     }
     json.dumps(entry)  # JSON-ready as it is
 
@@ -64,6 +65,32 @@ def test_document_round_trip() -> None:
     loaded = keys.get(kid_for_public_key(KEY_A))
     assert loaded is not None and loaded.public_numbers() == KEY_A.public_numbers()
     assert keys.get(bytes(8)) is None
+    assert keys.document_class(kid_for_public_key(KEY_A)) == "official"
+    assert keys.document_class(kid_for_public_key(KEY_B)) == "provisional"
+    assert keys.document_class(bytes(8)) is None
+
+
+def test_a_key_listed_without_a_class_is_provisional() -> None:
+    """A keys.json written before document classes: its keys never vouch for official records."""
+    doc = document()
+    del doc["keys"][0]["document_class"]
+    keys = KeySet.from_document(doc)
+    assert keys.document_class(kid_for_public_key(KEY_A)) == "provisional"
+    assert KeySet.from_public_keys([KEY_A]).document_class(kid_for_public_key(KEY_A)) == (
+        "provisional"
+    )
+    official = KeySet.from_public_keys([KEY_A], document_class="official")
+    assert official.document_class(kid_for_public_key(KEY_A)) == "official"
+
+
+def test_key_set_classes_are_checked() -> None:
+    kid = kid_for_public_key(KEY_A)
+    with pytest.raises(ValueError):
+        KeySet({kid: KEY_A}, {kid: "authority"})
+    with pytest.raises(ValueError):
+        KeySet({kid: KEY_A}, {kid_for_public_key(KEY_B): "official"})  # a class for no key
+    with pytest.raises(ValueError):
+        KeySet.from_public_keys([KEY_A], document_class="Official")
 
 
 def test_unknown_members_are_ignored() -> None:
@@ -100,6 +127,16 @@ OTHER_CURVE_DER = (
         pytest.param(_broken(lambda d: d["keys"][0].update(crv="P-384")), id="crv P-384"),
         pytest.param(_broken(lambda d: d["keys"][0].update(state="revoked")), id="revoked state"),
         pytest.param(_broken(lambda d: d["keys"][0].pop("state")), id="no state"),
+        pytest.param(
+            _broken(lambda d: d["keys"][0].update(document_class="authority")), id="unknown class"
+        ),
+        pytest.param(
+            _broken(lambda d: d["keys"][0].update(document_class="OFFICIAL")), id="class in caps"
+        ),
+        pytest.param(_broken(lambda d: d["keys"][0].update(document_class=None)), id="class null"),
+        pytest.param(
+            _broken(lambda d: d["keys"][0].update(document_class=["official"])), id="class list"
+        ),
         pytest.param(
             _broken(lambda d: d["keys"][0].update(kid=d["keys"][1]["kid"])), id="kid of B"
         ),
@@ -157,14 +194,19 @@ def test_the_broken_fixtures_really_differ() -> None:
 
 
 def test_entry_arguments_are_checked() -> None:
+    official = {"document_class": "official"}
     with pytest.raises(ValueError):
-        public_key_document_entry(KEY_A, "revoked", SINCE, None)
+        public_key_document_entry(KEY_A, "revoked", SINCE, None, **official)
     with pytest.raises(ValueError):
-        public_key_document_entry(KEY_A, "active", dt.datetime(2026, 1, 1), None)  # naive
+        public_key_document_entry(KEY_A, "active", dt.datetime(2026, 1, 1), None, **official)
     with pytest.raises(ValueError):
         public_key_document_entry(
-            ec.generate_private_key(ec.SECP384R1()).public_key(), "active", SINCE, None
+            ec.generate_private_key(ec.SECP384R1()).public_key(), "active", SINCE, None, **official
         )
+    with pytest.raises(ValueError):
+        public_key_document_entry(KEY_A, "active", SINCE, None, document_class="authority")
+    with pytest.raises(TypeError):  # the class is never implied when a list is written
+        public_key_document_entry(KEY_A, "active", SINCE, None)  # type: ignore[call-arg]
 
 
 def test_revocation_documents() -> None:

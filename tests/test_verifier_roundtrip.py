@@ -30,15 +30,17 @@ from verifier import (
 )
 
 mv = vectors_module()
-KEY = mv.ACTIVE
-KEYS = KeySet.from_public_keys([KEY.public_key()])
+KEY = mv.ACTIVE  # document class provisional
+OFFICIAL_KEY = mv.ACTIVE_OFFICIAL  # document class official
+KEYS = KeySet.from_document(mv.KEYS)
 AT = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 BASE_URL = "https://verify.a1-wallet.example/"
 QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
 
 def roundtrip(claims: CertificateClaims, at: dt.datetime = AT) -> CertificateClaims:
-    text = qr_text(sign_certificate(claims, KEY), BASE_URL)
+    key = OFFICIAL_KEY if claims.kind == "official" else KEY
+    text = qr_text(sign_certificate(claims, key), BASE_URL)
     result = verify_qr_text(text, KEYS, at=at)
     assert result.status == "valid", result
     return result.claims
@@ -96,11 +98,27 @@ def test_kind_and_issuing_institution_are_carried() -> None:
     assert roundtrip(mv.PLAIN).kind == "provisional"
 
 
+@pytest.mark.parametrize(
+    ("claims", "key"),
+    [(mv.OFFICIAL, KEY), (mv.PLAIN, OFFICIAL_KEY)],
+    ids=["official-by-provisional-key", "provisional-by-official-key"],
+)
+def test_a_key_only_vouches_for_its_own_document_class(claims, key) -> None:
+    at = dt.datetime.combine(claims.valid_from, dt.time(12), tzinfo=dt.UTC)
+    result = verify_qr_text(qr_text(sign_certificate(claims, key), BASE_URL), KEYS, at=at)
+    # The signature holds, yet nothing of what it signed is shown.
+    assert result.to_json() == {
+        "status": "kind_mismatch",
+        "kid": kid_for_public_key(key.public_key()).hex(),
+    }
+
+
 def test_claims_json_shape() -> None:
-    result = verify_qr_text(qr_text(sign_certificate(mv.OFFICIAL, KEY), BASE_URL), KEYS, at=AT)
+    token = sign_certificate(mv.OFFICIAL, OFFICIAL_KEY)
+    result = verify_qr_text(qr_text(token, BASE_URL), KEYS, at=AT)
     assert result.to_json() == {
         "status": "valid",
-        "kid": kid_for_public_key(KEY.public_key()).hex(),
+        "kid": kid_for_public_key(OFFICIAL_KEY.public_key()).hex(),
         "claims": {
             "certificate_id": certificate_id_text(mv.OFFICIAL.certificate_id),
             "document_type": "A1",
@@ -187,7 +205,7 @@ def test_qr_text_shape() -> None:
 
 
 def test_budget_case_fits_qr_version_11_at_m() -> None:
-    """DESIGN §4: two work states, 25+25-character names, 30-character base URL."""
+    """verifier/FORMAT.md §7: two work states, 25+25-character names, 30-character base URL."""
     claims = replace(
         mv.PLAIN,
         work_states=("FR", "BE"),

@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import redis
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.gunicorn_server import Gunicorn
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _request(port: int, method: str, path: str, body: str | None = None) -> int:
@@ -52,7 +42,6 @@ def redis_client():
 @pytest.fixture
 def gunicorn_server(database_url, tmp_path, redis_client):
     prefix = f"a1w-test-{uuid.uuid4().hex}"
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -62,37 +51,10 @@ def gunicorn_server(database_url, tmp_path, redis_client):
         "RATELIMIT_KEY_PREFIX": prefix,
         "LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if _request(port, "GET", "/verify") == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-        yield port, prefix
+        with Gunicorn(env, workers=4, log=tmp_path / "gunicorn.log") as server:
+            yield server.port, prefix
     finally:
-        process.terminate()
-        process.wait(timeout=15)
         for key in redis_client.scan_iter(f"*/{prefix}/*"):
             redis_client.delete(key)
 

@@ -21,6 +21,8 @@ from .ids import (
     parse_kid_text,
 )
 from .keys import (
+    DEFAULT_DOCUMENT_CLASS,
+    DOCUMENT_CLASSES,
     KEY_STATES,
     KeySet,
     RevocationSet,
@@ -34,6 +36,8 @@ from .verify import CLOCK_SKEW, STATUSES, VerificationResult, verify_qr_text
 
 __all__ = [
     "CLOCK_SKEW",
+    "DEFAULT_DOCUMENT_CLASS",
+    "DOCUMENT_CLASSES",
     "DOCUMENT_TYPES",
     "KEY_STATES",
     "KINDS",

@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .claims import KINDS
 from .ids import (
     certificate_id_text,
     kid_for_public_key,
@@ -23,6 +24,12 @@ from .ids import (
 
 FORMAT = "A1W1"
 KEY_STATES = ("published", "active", "retired")
+# A key's document class is the kind of certificate it may sign: the same words as the QR's
+# kind claim, so the two cannot drift apart.
+DOCUMENT_CLASSES = KINDS
+# The class of a key listed without one (a trust list older than classes): such a key never
+# vouches for an official certificate.
+DEFAULT_DOCUMENT_CLASS = "provisional"
 
 # [0-9], not \d: \d also matches other scripts' digits, which strptime would read as ASCII.
 _UTC_TEXT_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -61,11 +68,15 @@ def public_key_document_entry(
     state: str,
     not_before: dt.datetime,
     not_after: dt.datetime | None,
+    *,
+    document_class: str,
 ) -> dict[str, Any]:
     """One entry of keys.json, so the app and the test vectors write the same shape."""
     _check_p256(public_key)
     if state not in KEY_STATES:
         raise ValueError(f"state: one of {KEY_STATES} (revoked keys are not published)")
+    if document_class not in DOCUMENT_CLASSES:
+        raise ValueError(f"document_class: one of {DOCUMENT_CLASSES}")
     der = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -77,6 +88,7 @@ def public_key_document_entry(
         "state": state,
         "not_before": format_utc(not_before),
         "not_after": None if not_after is None else format_utc(not_after),
+        "document_class": document_class,
     }
 
 
@@ -100,13 +112,16 @@ def _check_format(doc: Any) -> None:
         raise ValueError(f'not an {FORMAT} document: "format" must be "{FORMAT}"')
 
 
-def _load_entry(entry: Any) -> tuple[bytes, ec.EllipticCurvePublicKey]:
+def _load_entry(entry: Any) -> tuple[bytes, ec.EllipticCurvePublicKey, str]:
     if not isinstance(entry, Mapping):
         raise ValueError("each key entry is an object")
     if entry.get("alg") != "ES256" or entry.get("crv") != "P-256":
         raise ValueError('only "alg": "ES256", "crv": "P-256" keys are allowed')
     if entry.get("state") not in KEY_STATES:
         raise ValueError(f"state: one of {KEY_STATES}")
+    document_class = entry.get("document_class", DEFAULT_DOCUMENT_CLASS)
+    if document_class not in DOCUMENT_CLASSES:
+        raise ValueError(f"document_class: one of {DOCUMENT_CLASSES}, or absent")
     not_before = parse_utc(entry.get("not_before"))
     not_after = entry.get("not_after")
     if not_after is not None and parse_utc(not_after) < not_before:
@@ -122,20 +137,40 @@ def _load_entry(entry: Any) -> tuple[bytes, ec.EllipticCurvePublicKey]:
     kid = parse_kid_text(entry.get("kid"))
     if kid != kid_for_public_key(_check_p256(public_key)):
         raise ValueError(f"kid {entry.get('kid')} does not match its public key")
-    return kid, public_key
+    return kid, public_key, document_class
 
 
 class KeySet:
-    """Trusted public keys by kid. Keys are parsed once here, not on every verification."""
+    """Trusted public keys by kid, each with its document class. Keys are parsed once here,
+    not on every verification."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_classes", "_keys")
 
-    def __init__(self, keys: Mapping[bytes, ec.EllipticCurvePublicKey] | None = None) -> None:
+    def __init__(
+        self,
+        keys: Mapping[bytes, ec.EllipticCurvePublicKey] | None = None,
+        classes: Mapping[bytes, str] | None = None,
+    ) -> None:
+        """`classes` gives each kid's document class; a kid without one is provisional."""
         self._keys: dict[bytes, ec.EllipticCurvePublicKey] = dict(keys or {})
+        classes = classes or {}
+        if not set(classes) <= set(self._keys):
+            raise ValueError("a document class for a key that is not in the set")
+        self._classes: dict[bytes, str] = {
+            kid: classes.get(kid, DEFAULT_DOCUMENT_CLASS) for kid in self._keys
+        }
+        if not set(self._classes.values()) <= set(DOCUMENT_CLASSES):
+            raise ValueError(f"document_class: one of {DOCUMENT_CLASSES}")
 
     @classmethod
-    def from_public_keys(cls, keys: Iterable[ec.EllipticCurvePublicKey]) -> KeySet:
-        return cls({kid_for_public_key(_check_p256(key)): key for key in keys})
+    def from_public_keys(
+        cls,
+        keys: Iterable[ec.EllipticCurvePublicKey],
+        document_class: str = DEFAULT_DOCUMENT_CLASS,
+    ) -> KeySet:
+        """Keys that all have the same document class."""
+        by_kid = {kid_for_public_key(_check_p256(key)): key for key in keys}
+        return cls(by_kid, dict.fromkeys(by_kid, document_class))
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> KeySet:
@@ -145,15 +180,21 @@ class KeySet:
         if not isinstance(entries, list):
             raise ValueError('"keys" must be a list')
         keys: dict[bytes, ec.EllipticCurvePublicKey] = {}
+        classes: dict[bytes, str] = {}
         for entry in entries:
-            kid, public_key = _load_entry(entry)
+            kid, public_key, document_class = _load_entry(entry)
             if kid in keys:
                 raise ValueError(f"kid {kid.hex()} is listed twice")
             keys[kid] = public_key
-        return cls(keys)
+            classes[kid] = document_class
+        return cls(keys, classes)
 
     def get(self, kid: bytes) -> ec.EllipticCurvePublicKey | None:
         return self._keys.get(kid)
+
+    def document_class(self, kid: bytes) -> str | None:
+        """The kind of certificate the key may sign; None for a kid not in the set."""
+        return self._classes.get(kid)
 
     @property
     def kids(self) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""Decode and verify an A1W1 QR text, in the order DESIGN §4 gives."""
+"""Decode and verify an A1W1 QR text, in the order verifier/FORMAT.md §4 gives."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ STATUSES = (
     "key_revoked",
     "unknown_key",
     "bad_signature",
+    "kind_mismatch",
     "malformed",
 )
 
@@ -71,7 +72,7 @@ def verify_qr_text(
         return VerificationResult("malformed", exc.kid.hex() if exc.kid else None, None)
     kid = envelope.kid.hex()
 
-    # 2. known kid; 3. key not revoked. A revoked kid is refused even when a trust list still
+    # 2. key not revoked; 3. known key. A revoked kid is refused even when a trust list still
     # lists it or no longer lists it: revocation must survive any refresh.
     if kid in revoked.kids:
         return VerificationResult("key_revoked", kid, None)
@@ -96,14 +97,19 @@ def verify_qr_text(
         # A signed but unreadable payload: our signer never makes one, so report no claims.
         return VerificationResult("malformed", kid, None)
 
-    # 6. time window, with CLOCK_SKEW at both ends
+    # 6. the key's document class must be the certificate's kind: a key that signs provisional
+    # statements cannot vouch for an official record. No claims: the key does not vouch for them.
+    if keys.document_class(envelope.kid) != claims.kind:
+        return VerificationResult("kind_mismatch", kid, None)
+
+    # 7. time window, with CLOCK_SKEW at both ends
     now = (at - _EPOCH).total_seconds()
     if now < nbf - _SKEW_SECONDS:
         return VerificationResult("not_yet_valid", kid, claims)
     if now >= exp + _SKEW_SECONDS:
         return VerificationResult("expired", kid, claims)
 
-    # 7. certificate not revoked
+    # 8. certificate not revoked
     if revoked.is_certificate_revoked(claims.certificate_id):
         return VerificationResult("revoked", kid, claims)
     return VerificationResult("valid", kid, claims)

@@ -23,6 +23,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _days(name: str, default: str) -> list[int]:
+    """A comma-separated list of day counts, e.g. "30,14,7,1"."""
+    return [int(d) for d in os.environ.get(name, default).split(",") if d.strip()]
+
+
 def instance_secret(instance_path: Path, filename: str, nbytes: int = 32) -> str:
     """Read a secret kept in instance/, generating it once (mode 0600) when it is missing.
 
@@ -79,7 +84,9 @@ class Config:
         self.MAIL_PORT = _int("MAIL_PORT", 587)
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)  # STARTTLS
+        # Implicit TLS (SMTPS) from the first byte, the usual on port 465.
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL", self.MAIL_PORT == 465)
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "A1 Wallet <no-reply@a1wallet.example>")
 
         # Cookies: Secure whenever the public address is HTTPS; Lax keeps links from mail working.
@@ -96,7 +103,7 @@ class Config:
         self.STAFF_IDLE_MINUTES = _int("STAFF_IDLE_MINUTES", 30)
         self.STAFF_SESSION_HOURS = _int("STAFF_SESSION_HOURS", 12)
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.STAFF_SESSION_HOURS)
-        # "strong" would log out travellers whose IP changes at every border (DESIGN §3).
+        # "strong" would log out travellers whose IP changes at every border (docs/design.md §2).
         self.SESSION_PROTECTION = "basic"
 
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -121,35 +128,67 @@ class Config:
         self.VERIFY_LOOKUP_LIMIT = os.environ.get(
             "VERIFY_LOOKUP_LIMIT", "10 per 10 minutes;100 per hour"
         )
-        # Web push (DESIGN §8).
+        # Web push (docs/design.md §7).
         self.VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
-        self.PUSH_ALLOWED_ENDPOINTS = [
-            p.strip()
-            for p in os.environ.get(
-                "PUSH_ALLOWED_ENDPOINTS",
-                "https://fcm.googleapis.com/,https://updates.push.services.mozilla.com/,"
-                "https://web.push.apple.com/,https://*.notify.windows.com/,"
-                "https://*.push.apple.com/",
+        # Push service hostnames subscriptions may point to: a name, or *. and a domain (any name
+        # below it); matched against the parsed hostname, never the URL (web/push/endpoints.py).
+        self.PUSH_ALLOWED_HOSTS = [
+            h.strip()
+            for h in os.environ.get(
+                "PUSH_ALLOWED_HOSTS",
+                "fcm.googleapis.com,*.push.services.mozilla.com,*.push.apple.com,"
+                "*.notify.windows.com",
             ).split(",")
-            if p.strip()
+            if h.strip()
         ]
-        self.REMINDER_DAYS = [
-            int(d) for d in os.environ.get("REMINDER_DAYS", "30,14,7,1").split(",") if d.strip()
-        ]
+        # Tests and local development only: http(s)://127.0.0.1 or [::1] endpoints (the push
+        # service stand-in); refused at start unless PUBLIC_BASE_URL is a loopback address.
+        self.PUSH_ALLOW_LOOPBACK_ENDPOINTS = _bool("PUSH_ALLOW_LOOPBACK_ENDPOINTS", False)
+        self.PUSH_SEND_DEADLINE_SECONDS = float(os.environ.get("PUSH_SEND_DEADLINE_SECONDS") or 10)
+        self.PUSH_RELAY_CONCURRENCY = _int("PUSH_RELAY_CONCURRENCY", 8)
+        self.REMINDER_DAYS = _days("REMINDER_DAYS", "30,14,7,1")
         self.UNCOVERED_TRIP_DAYS = _int("UNCOVERED_TRIP_DAYS", 14)
+        # Days before a posted-worker declaration's file-by date when the admins are reminded.
+        self.DECLARATION_REMINDER_DAYS = _days("DECLARATION_REMINDER_DAYS", "5,1")
         self.PUSH_MAX_ATTEMPTS = _int("PUSH_MAX_ATTEMPTS", 8)
-        self.INCIDENT_ESCALATE_MINUTES = _int("INCIDENT_ESCALATE_MINUTES", 5)
+        # Minutes, fractions allowed (a test or a demo may escalate after a few seconds).
+        self.INCIDENT_ESCALATE_MINUTES = float(os.environ.get("INCIDENT_ESCALATE_MINUTES") or 5)
+        # Taps of one employee this close together are one inspection: they join its incident.
+        self.INCIDENT_JOIN_MINUTES = _int("INCIDENT_JOIN_MINUTES", 15)
         self.ASK_LIMIT = os.environ.get("ASK_LIMIT", "60 per minute")
         self.INVITATION_DAYS = _int("INVITATION_DAYS", 7)
         self.PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", 24)
         self.LOGIN_LIMIT_PER_CLIENT = os.environ.get(
             "LOGIN_LIMIT_PER_CLIENT", "30 per 10 minutes;200 per day"
         )
-        self.LOGIN_LIMIT_PER_ACCOUNT = os.environ.get(
-            "LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes;100 per hour"
-        )
+        # No lock-out by strangers: failures count per (account, client) pair; after this many
+        # in 15 minutes each further try from that pair waits twice as long (1 s … 15 min).
+        self.LOGIN_FREE_FAILURES = _int("LOGIN_FREE_FAILURES", 5)
+        # Failures on one account from all clients in 15 minutes that tell the operators.
+        self.LOGIN_ATTACK_REPORT_FAILURES = _int("LOGIN_ATTACK_REPORT_FAILURES", 20)
+        # OWASP (2025): scrypt N=2^17, r=8, p=1. Older hashes are upgraded at the next sign-in.
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:131072:8:1")
+        # Sensitive actions ask for the second factor again after this many minutes.
+        self.STEP_UP_MINUTES = _int("STEP_UP_MINUTES", 10)
+        # A one-time link, once opened, leaves a form valid this long in that browser only.
+        self.LINK_FORM_MINUTES = _int("LINK_FORM_MINUTES", 15)
+        self.RESET_REQUESTS_PER_HOUR = _int("RESET_REQUESTS_PER_HOUR", 3)
+        self.RESET_REQUESTS_PER_DAY = _int("RESET_REQUESTS_PER_DAY", 10)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        # Periodic jobs (web/jobs/): how often escalation runs, how often each scheduler looks
+        # whether a daily job is due.
+        self.ESCALATION_CHECK_SECONDS = _int("ESCALATION_CHECK_SECONDS", 60)
+        self.DAILY_JOBS_CHECK_SECONDS = _int("DAILY_JOBS_CHECK_SECONDS", 600)
+        # Retention (web/jobs/retention.py, docs/deploy.md "Retention").
+        self.RETENTION_INCIDENT_LOCATION_DAYS = _int("RETENTION_INCIDENT_LOCATION_DAYS", 30)
+        self.RETENTION_CLOSED_INCIDENT_MONTHS = _int("RETENTION_CLOSED_INCIDENT_MONTHS", 24)
+        self.RETENTION_CERTIFICATE_YEARS = _int("RETENTION_CERTIFICATE_YEARS", 5)
+        self.RETENTION_PUSH_MESSAGE_DAYS = _int("RETENTION_PUSH_MESSAGE_DAYS", 30)
+        self.RETENTION_SIGN_IN_DAYS = _int("RETENTION_SIGN_IN_DAYS", 90)
+        self.RETENTION_IMPORT_DAYS = _int("RETENTION_IMPORT_DAYS", 30)
+        # GET /metrics: loopback clients, or this bearer token (web/metrics.py).
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
     def as_dict(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if k.isupper()}

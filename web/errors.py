@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -24,7 +24,10 @@ def _messages() -> dict[int, str]:
         413: _("The file is too large."),
         422: _("Some of what you entered needs correcting."),
         429: _("Too many attempts. Please wait and try again later."),
-        500: _("Something went wrong on our side. Nothing you entered is lost; please try again."),
+        500: _(
+            "Something went wrong at %(provider)s. Nothing you entered is lost; please try again.",
+            provider=current_app.config["PROVIDER_NAME"],
+        ),
     }
 
 
@@ -36,6 +39,15 @@ def _wants_json() -> bool:
     )
 
 
+def _retry_at(retry_after: str | None):
+    import time
+    from datetime import UTC, datetime
+
+    if not retry_after:
+        return None
+    return datetime.fromtimestamp(int(time.time()) + int(retry_after), UTC)
+
+
 def render_error(code: int, detail: str | None = None, retry_after: str | None = None) -> Response:
     message = detail or _messages().get(code, _messages()[400])
     if _wants_json():
@@ -44,13 +56,33 @@ def render_error(code: int, detail: str | None = None, retry_after: str | None =
         # Public pages use a base without session or CSRF token: no cookie for inspectors.
         template = "verify/error.html" if is_public_page() else "errors/error.html"
         response = Response(
-            render_template(template, code=code, message=message, retry_after=retry_after),
+            render_template(
+                template,
+                code=code,
+                message=message,
+                retry_after=retry_after,
+                retry_at=_retry_at(retry_after),
+            ),
             mimetype="text/html",
         )
     response.status_code = code
     if retry_after:
         response.headers["Retry-After"] = retry_after
     return response
+
+
+def _seconds_until_reset(error: HTTPException) -> int | None:
+    """When the breached limit lets the client in again, from the limiter's own window (a
+    moving window frees a slot when the oldest counted hit ages out), not the window's length."""
+    import time
+
+    from web.extensions import limiter
+
+    current = limiter.current_limit
+    if current is not None and current.breached:
+        return max(1, int(current.reset_at - time.time()))
+    limit = getattr(error, "limit", None)
+    return int(limit.limit.get_expiry()) if limit is not None else None
 
 
 def _audit_denial(code: int) -> None:
@@ -75,11 +107,8 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(error: HTTPException) -> Response:
-        retry_after = None
-        limit = getattr(error, "limit", None)
-        if limit is not None:
-            retry_after = str(int(limit.limit.get_expiry()))
-        return render_error(429, retry_after=retry_after)
+        retry_after = _seconds_until_reset(error)
+        return render_error(429, retry_after=str(retry_after) if retry_after is not None else None)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_skeleton
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {
@@ -75,6 +79,12 @@ def page_translations():
     return translations
 
 
+def format_day(value: date) -> str:
+    """A date with the month in words in the reader's language ("2 Dec 2026", "2. Dez. 2026"):
+    Babel's "medium" is numeric in some languages (German: 02.12.2026). Templates: ``|day``."""
+    return format_skeleton("yMMMd", value, locale=str(get_locale() or "en"))
+
+
 def install_fast_template_gettext(app) -> None:
     """Templates translate through page_translations (same strings, same newstyle formatting)."""
     app.jinja_env.install_gettext_callables(
@@ -82,3 +92,58 @@ def install_fast_template_gettext(app) -> None:
         lambda singular, plural, n: page_translations().ungettext(singular, plural, n),
         newstyle=True,
     )
+    app.jinja_env.filters["day"] = format_day
+
+
+class CatalogueError(RuntimeError):
+    """A configured language has no usable catalogue: the app refuses to start."""
+
+
+def configured_languages(app) -> tuple[str, ...]:
+    """Every language a page may be shown in (English is the source text, no catalogue)."""
+    languages = dict.fromkeys((*app.config["LANGUAGES"], *PUBLIC_LANGUAGES))
+    return tuple(code for code in languages if code != app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def ensure_compiled_catalogues(app) -> list[str]:
+    """Compile (with Babel's API) every catalogue whose .mo is missing or older than its .po, so
+    an installation that skipped `make translations` (a plain `pip install .`) is not silently
+    English. Raises CatalogueError, saying what to run, when a language has no .po at all or its
+    .mo cannot be written. Returns the languages compiled."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(app.config["TRANSLATIONS_PATH"])
+    compiled = []
+    for code in configured_languages(app):
+        po = root / code / "LC_MESSAGES" / "messages.po"
+        mo = po.with_suffix(".mo")
+        if not po.is_file():
+            raise CatalogueError(
+                f"The language {code!r} is configured but has no catalogue ({po}). Restore it "
+                "from the repository, or create it with `make translations-update` "
+                f"(`pybabel init -i translations/messages.pot -d translations -l {code}`)."
+            )
+        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as fh:
+                catalog = read_po(fh, locale=code)
+            # Written beside and renamed: workers starting together never read half a file.
+            fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog, use_fuzzy=False)
+            os.chmod(tmp, 0o644)  # as pybabel would leave it (mkstemp makes it private)
+            os.replace(tmp, mo)
+        except OSError as exc:
+            raise CatalogueError(
+                f"The catalogue {mo} is missing or older than {po.name} and cannot be written "
+                f"({exc.strerror}). Compile the catalogues as the installing user: "
+                "`pybabel compile -d translations` (or `make translations`)."
+            ) from exc
+        compiled.append(code)
+    return compiled

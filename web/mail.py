@@ -1,37 +1,76 @@
-"""A small mail interface: SMTP when MAIL_SERVER is set, otherwise the message goes to the log.
+"""A small mail interface: SMTP over verified TLS when MAIL_SERVER is set, otherwise nothing is
+sent.
 
-Without a mail server (a laptop, a demo) the caller also shows the link to the admin, so
-invitations work anywhere.
+The log never carries a mail's body, subject or links (a reset link in a log would hand the
+account to whoever reads the logs): only the template's name and a hash of the recipient, enough
+to match a complaint ("I got no mail") with the log. Without a mail server, the invitation link
+is shown to the admin who created it; a password reset is refused (web/auth/reset.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import logging
 import smtplib
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import Flask, current_app
 
 log = logging.getLogger("a1wallet.mail")
 
 
 @dataclass(frozen=True)
 class MailResult:
-    delivered: bool  # False: no mail server configured, the message was only logged
+    delivered: bool  # False: no mail server configured, nothing was sent
 
 
-def mask_email(address: str) -> str:
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
+def recipient_hash(address: str) -> str:
+    """The first 12 hex digits of the SHA-256 of the normalised address: matches a log line with
+    an account without writing the address."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:12]
 
 
-def send_mail(to: str, subject: str, body: str) -> MailResult:
-    """Send ``body`` to ``to``. Bodies must not carry more personal data than the link needs."""
+def mail_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def _smtp(config: dict) -> smtplib.SMTP:
+    """A connection whose TLS checks the server's certificate and name (the default context):
+    implicit TLS (SMTPS, port 465) or STARTTLS."""
+    context = ssl.create_default_context()
+    host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    if config.get("MAIL_USE_SSL"):
+        return smtplib.SMTP_SSL(host, port, timeout=10, context=context)
+    smtp = smtplib.SMTP(host, port, timeout=10)
+    if config.get("MAIL_USE_TLS"):
+        try:
+            smtp.starttls(context=context)
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
+def send_mail(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    template: str = "message",
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
+) -> MailResult:
+    """Send ``body`` to ``to``; ``template`` names the kind of mail in the log (invitation,
+    password_reset, …). Bodies must not carry more personal data than the link needs.
+    ``attachments`` are (filename, content, mimetype) triples (the document sent to an
+    authority)."""
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
+    if not mail_configured():
         log.info(
-            "mail not sent (MAIL_SERVER unset) to=%s subject=%r\n%s", mask_email(to), subject, body
+            "mail not sent (MAIL_SERVER unset): template=%s to=%s", template, recipient_hash(to)
         )
         return MailResult(delivered=False)
     message = EmailMessage()
@@ -39,11 +78,35 @@ def send_mail(to: str, subject: str, body: str) -> MailResult:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
+    for filename, content, mimetype in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    with _smtp(config) as smtp:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
-    log.info("mail sent to=%s subject=%r", mask_email(to), subject)
+    log.info("mail sent: template=%s to=%s", template, recipient_hash(to))
     return MailResult(delivered=True)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_mail_missing(app: Flask) -> None:
+    """At start: a public deployment without a mail server cannot send invitations or password
+    resets; say so once, clearly, instead of failing later in silence."""
+    if app.config.get("MAIL_SERVER") or is_loopback_url(app.config["PUBLIC_BASE_URL"]):
+        return
+    log.warning(
+        "MAIL_SERVER is not set although PUBLIC_BASE_URL (%s) is not a loopback address: "
+        "no mail will be sent. Invitation links are shown to the admin who creates them and "
+        "password resets are refused until MAIL_SERVER is configured (README, Configuration).",
+        app.config["PUBLIC_BASE_URL"],
+    )

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -110,6 +111,10 @@ class CertificateStatus(enum.StrEnum):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     SUPERSEDED = "superseded"
+    # An official certificate recorded by a customer waits for the provider's review: it is not
+    # signed and proves nothing until a reviewer confirms it (web/certificates/review.py).
+    PENDING_REVIEW = "pending_review"
+    REJECTED = "rejected"  # the review found it wrong: kept, with the reason, never signed
 
 
 class Company(db.Model):
@@ -119,6 +124,10 @@ class Company(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     seat_state: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The company's admins must sign in with a second factor (passkey or TOTP app).
+    require_second_factor: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     users: Mapped[list[User]] = relationship(back_populates="company")
 
@@ -139,12 +148,22 @@ class User(UserMixin, db.Model):
     # Support agents off duty get no alert pushes (but escalations reach everyone).
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     location_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Support agents review official certificates only when an operator gave them this right.
+    can_review_certificates: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+
+    # How employees read a support agent or operator ("Maria from support"); else from the e-mail.
+    display_name: Mapped[str | None] = mapped_column(String(80))
+
+    # The WebAuthn user handle: random, so a passkey reveals nothing about the account.
+    webauthn_handle: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     company: Mapped[Company | None] = relationship(back_populates="users")
     employee: Mapped[Employee | None] = relationship(back_populates="user", uselist=False)
 
     # Set per request by the user loader: flask-login's id is the sign-in record, not the user,
-    # so that logging out one device revokes exactly that device (DESIGN §3).
+    # so that logging out one device revokes exactly that device (docs/design.md §2).
     current_sign_in_id = None  # not a column: a plain attribute, str once loaded
 
     def get_id(self) -> str:
@@ -198,8 +217,69 @@ class ActionToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The link dies when the address it was sent to changes (hash of the address at issue).
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    # First open: the secret is exchanged for a short-lived form bound to that browser session.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    binding_hash: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
+
+
+class WebAuthnCredential(db.Model):
+    """A passkey: the public half of a key pair kept by the user's device or security key."""
+
+    __tablename__ = "webauthn_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class TotpFactor(db.Model):
+    """An authenticator app (RFC 6238). The secret is encrypted with the key-encryption key."""
+
+    __tablename__ = "totp_factor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    # The last 30-second step a code was accepted for: a code is never accepted twice.
+    last_used_step: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use codes given with a TOTP app; only a hash is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, keyed by hashes of the account and of the client (no personal data)."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_login_failure_account_client", "account_key", "client_key"),)
 
 
 class Employee(db.Model):
@@ -265,6 +345,12 @@ class Trip(db.Model):
     )
     work_split: Mapped[str] = mapped_column(String(200), default="", server_default="")
     art16_agreement: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # A person recruited for the posting: the state whose legislation applied just before.
+    previous_legislation_state: Mapped[str | None] = mapped_column(String(2))
+    # A self-employed person working in several states: where the fixed place of business is.
+    fixed_place_of_business: Mapped[str | None] = mapped_column(String(2))
+    # The end first filed with the authority, from the requests (web/filing/trips.py), not typed.
+    original_end_date: Mapped[date | None] = mapped_column(Date)
     # The engine's last answer: the whole result as JSON, and two columns to filter on.
     coverage_json: Mapped[str | None] = mapped_column(Text)
     coverage_type: Mapped[str | None] = mapped_column(String(32))
@@ -312,9 +398,18 @@ class Certificate(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The issuing form's (or client's) Idempotency-Key: a replayed issue finds this certificate.
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # The provider's review of an official certificate (four eyes: never its recorder).
+    institution_other_justification: Mapped[str | None] = mapped_column(String(500))
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("certificate.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(String(500))
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
 
     employee: Mapped[Employee] = relationship(back_populates="certificates")
     trip: Mapped[Trip | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
     # One certificate per key and company (NULLs, certificates issued without a key, are distinct).
     __table_args__ = (UniqueConstraint("company_id", "idempotency_key"),)
@@ -350,14 +445,26 @@ class SigningKey(db.Model):
     """An ES256 key of the provider. The private half is stored encrypted (AES-GCM)."""
 
     __tablename__ = "signing_key"
+    __table_args__ = (
+        # One active key per document class at most, even when two workers create the first
+        # key of a class at the same moment (NULL markers do not collide).
+        UniqueConstraint("document_class", "active_marker"),
+        CheckConstraint("document_class IN ('provisional', 'official')", name="document_class"),
+    )
 
     kid: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex of 8 bytes
     public_key_der: Mapped[bytes] = mapped_column(LargeBinary)
     private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     state: Mapped[str] = mapped_column(String(16), default=KeyState.PUBLISHED.value)
-    # 1 for the active key, NULL otherwise: the unique index allows one active key at most,
-    # even when two workers create the first key at the same moment.
-    active_marker: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # The kind of certificate the key may sign (CertificateKind's values, which are the QR's
+    # kind names): a key that signs provisional statements never signs an official record.
+    document_class: Mapped[str] = mapped_column(
+        String(16),
+        default=CertificateKind.PROVISIONAL.value,
+        server_default=CertificateKind.PROVISIONAL.value,
+    )
+    # 1 for the active key of its class, NULL otherwise.
+    active_marker: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -420,8 +527,11 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone acknowledged it
 
-    # The relay's query: pending messages that are due, oldest first.
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # The relay's queries: high-urgency messages first, then the others, each oldest due first.
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_urgency_due", "status", "urgency", "next_attempt_at"),
+    )
 
 
 class Reminder(db.Model):
@@ -484,8 +594,30 @@ class Incident(db.Model):
     notes: Mapped[list[IncidentNote]] = relationship(
         back_populates="incident", order_by="IncidentNote.created_at"
     )
+    # Every tap that joined this incident (the first one too), in time order.
+    taps: Mapped[list[IncidentTap]] = relationship(
+        back_populates="incident", order_by="IncidentTap.tapped_at"
+    )
 
     # A replayed alert (same phone, same key) finds the incident instead of making another.
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+
+class IncidentTap(db.Model):
+    """One tap of "An authority is asking". Taps of one employee close together (one inspection)
+    join the same open incident; the key finds the incident again when the phone replays it."""
+
+    __tablename__ = "incident_tap"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="taps")
+
     __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
 
 
@@ -512,7 +644,7 @@ class CertificateRequest(db.Model):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     lead_time_days: Mapped[int] = mapped_column(Integer)
-    # The preconditions the admin confirms before submitting (legal-rules §2, the Belgian seed).
+    # The preconditions the admin confirms before submitting (docs/legal-rules.md §3).
     registered_for_period: Mapped[bool] = mapped_column(Boolean, default=False)
     prior_insurance_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     not_replacing_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -598,3 +730,111 @@ class AuditEvent(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     message: Mapped[str] = mapped_column(String(500), default="")
+
+
+class JobRunStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class JobRun(db.Model):
+    """One run of a periodic job (web/jobs/): the row is the claim. Its unique (job, period)
+    makes each job run once per period however many schedulers run, on however many machines;
+    the last succeeded row gives the job's last success time (metrics)."""
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(32))  # e.g. 2026-12-02T14:47 or 2026-12-02
+    status: Mapped[str] = mapped_column(String(16), default=JobRunStatus.RUNNING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    runner: Mapped[str] = mapped_column(String(120), default="")  # host:pid, for the operator
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str | None] = mapped_column(String(500))  # the job's counts, JSON
+    error: Mapped[str | None] = mapped_column(String(200))  # exception class, no personal data
+
+    __table_args__ = (
+        UniqueConstraint("job", "period"),
+        Index("ix_job_run_job_status", "job", "status", "finished_at"),
+    )
+
+
+class Declaration(db.Model):
+    """The posted-worker declaration of one trip in its host state (web/declarations/): the
+    answer that decides whether one is needed, the filing with the national portal and its
+    receipt, and the fields of the EU standard declaration form, so that filing can be automated
+    once portals open an interface. Whether one is needed and by when is computed from the
+    versioned rules (web/declarations/data/rules.json), never stored."""
+
+    __tablename__ = "declaration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id"), unique=True)
+    # "Does the employee provide a service there?" — None until answered; the exemption chosen
+    # (a code of web/declarations/rules.py) when the host state's rules list one that applies.
+    provides_service: Mapped[bool | None] = mapped_column(Boolean)
+    exemption: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The filing: the day it was filed, the portal's receipt number, the receipt (PDF or image,
+    # kept under DOCUMENTS_PATH like the authorities' PDFs).
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    receipt_number: Mapped[str | None] = mapped_column(String(100))
+    receipt_path: Mapped[str | None] = mapped_column(String(255))
+    receipt_sha256: Mapped[str | None] = mapped_column(String(64))
+    receipt_filename: Mapped[str | None] = mapped_column(String(255))
+    receipt_media_type: Mapped[str | None] = mapped_column(String(32))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The EU standard form's items the trip and the employee record do not already hold.
+    provider_registration: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    provider_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    recipient_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    recipient_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    workplace_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    sector: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    contact_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trip: Mapped[Trip] = relationship()
+
+    # Not a column: the file of a receipt a new filing replaced, deleted after the commit.
+    replaced_receipt_path = None
+
+
+class MailOutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by one sender until lease_until
+    SENT = "sent"
+    NOT_SENT = "not_sent"  # no mail server configured: nothing was sent, nothing will be
+    DEAD = "dead"  # failed MAIL_MAX_ATTEMPTS times
+
+
+class MailOutboxMessage(db.Model):
+    """An e-mail written in the same transaction as its cause (a reminder's unique row) and
+    sent afterwards by whichever sender claims it first (web/declarations/mail.py)."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    template: Mapped[str] = mapped_column(String(32))  # names the kind of mail in the log
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=MailOutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_mail_outbox_status", "status"),)

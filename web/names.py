@@ -41,6 +41,6 @@ def transliterate(name: str) -> str:
 
 
 def ascii_form_if_different(name: str) -> str | None:
-    """The transliteration, or None when the name is already plain ASCII (DESIGN §4)."""
+    """The transliteration, or None when the name is already plain ASCII (verifier/FORMAT.md §3)."""
     ascii_name = transliterate(name)
     return None if ascii_name == name.upper() or not ascii_name else ascii_name

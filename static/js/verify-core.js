@@ -23,6 +23,7 @@
     "key_revoked",
     "unknown_key",
     "bad_signature",
+    "kind_mismatch",
     "malformed",
   ]);
   const FORMAT = "A1W1";
@@ -61,6 +62,8 @@
   const LAST_PRIVATE = P.ISSUING_INSTITUTION;
   const DOCUMENT_TYPES = ["A1", "CoC"];
   const KINDS = ["provisional", "official"];
+  // A key's document class is one of KINDS; keys.json entries without one are provisional.
+  const DEFAULT_DOCUMENT_CLASS = "provisional";
   const DAY = 86400;
   const NBF_OFFSET = -14 * 3600; // valid_from 00:00 at UTC+14
   const EXP_OFFSET = DAY + 12 * 3600; // valid_to 24:00 at UTC-12
@@ -736,6 +739,11 @@
       throw new ListError('only "alg": "ES256", "crv": "P-256" keys are allowed');
     }
     if (!KEY_STATES.includes(entry.state)) throw new ListError("state: published, active or retired");
+    // A key's document class is the kind it may sign; a key listed without one is provisional.
+    const documentClass = Object.prototype.hasOwnProperty.call(entry, "document_class")
+      ? entry.document_class
+      : DEFAULT_DOCUMENT_CLASS;
+    if (!KINDS.includes(documentClass)) throw new ListError("document_class: provisional, official or absent");
     const notBefore = parseUtc(entry.not_before);
     if (entry.not_after !== undefined && entry.not_after !== null && parseUtc(entry.not_after) < notBefore) {
       throw new ListError("not_after is before not_before");
@@ -756,17 +764,22 @@
     if (entry.kid !== (await kidOf(canonical))) {
       throw new ListError("kid " + entry.kid + " does not match its public key");
     }
-    return [entry.kid, key];
+    return [entry.kid, key, documentClass];
   }
 
-  /** Trusted public keys by hex kid, from a keys.json document. */
+  /** Trusted public keys by hex kid, each with its document class, from a keys.json document. */
   class KeySet {
-    constructor(keys) {
+    constructor(keys, classes) {
       this.keys = keys; // Map kid hex -> CryptoKey
+      this.classes = classes; // Map kid hex -> "provisional" | "official"
     }
 
     get(kid) {
       return this.keys.get(kid) || null;
+    }
+
+    documentClass(kid) {
+      return this.classes.get(kid) || null;
     }
 
     get size() {
@@ -779,11 +792,13 @@
     if (!Array.isArray(doc.keys)) throw new ListError('"keys" must be a list');
     const entries = await Promise.all(doc.keys.map(loadEntry));
     const keys = new Map();
-    for (const [kid, key] of entries) {
+    const classes = new Map();
+    for (const [kid, key, documentClass] of entries) {
       if (keys.has(kid)) throw new ListError("kid " + kid + " is listed twice");
       keys.set(kid, key);
+      classes.set(kid, documentClass);
     }
-    return new KeySet(keys);
+    return new KeySet(keys, classes);
   }
 
   function parseCertificateId(text) {
@@ -881,12 +896,16 @@
     }
     const { claims, nbf, exp } = decoded;
 
-    // 6. time window, with the clock skew at both ends
+    // 6. the key's document class must be the certificate's kind (a provisional-class key never
+    // vouches for an official record); no claims, as the key does not vouch for them
+    if (keys.documentClass(kid) !== claims.kind) return result("kind_mismatch", kid, null);
+
+    // 7. time window, with the clock skew at both ends
     const now = nowMs / 1000;
     if (now < nbf - CLOCK_SKEW_SECONDS) return result("not_yet_valid", kid, claims);
     if (now >= exp + CLOCK_SKEW_SECONDS) return result("expired", kid, claims);
 
-    // 7. certificate not revoked
+    // 8. certificate not revoked
     if (revoked.certificateIds.has(claims.certificate_id)) return result("revoked", kid, claims);
     return result("valid", kid, claims);
   }

@@ -54,7 +54,8 @@
   }
 
   const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });
-  const utcFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
+  // The month in words, as on the server's pages (a medium date is all digits in de and nl).
+  const utcFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "medium", timeZone: "UTC" });
   const localFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
   let regionNames = null;
   try {
@@ -231,6 +232,8 @@
 
   let lastText = null;
 
+  /** The answer for a verifier status: undecodable text is "not readable" (scan again or type
+   * the code), a code in our format that fails is "not genuine" (as on the server's pages). */
   function stateOf(result) {
     switch (result.status) {
       case "valid":
@@ -240,16 +243,25 @@
         return result.status;
       case "revoked":
         return "withdrawn";
+      case "malformed":
+        return "not_readable";
       default:
         return "not_genuine";
     }
   }
 
+  /** The tone of each answer, as the page's template defines it (verify/_texts.html). */
   function toneOf(state) {
-    if (state === "valid_official" || state === "valid_provisional") return "ok";
-    return state === "not_yet_valid" ? "warn" : "bad";
+    const node = $("scan-texts").content.querySelector('[data-text="title_' + state + '"]');
+    return (node && node.dataset.tone) || "bad";
   }
 
+  const institutions = {};
+  for (const node of $("scan-institutions").content.querySelectorAll("[data-code]")) {
+    institutions[node.dataset.code] = node.textContent;
+  }
+
+  /** Clone the page's answer markup (verify/_answer.html, rendered empty) and fill its slots. */
   function renderAnswer(result, checkedAt) {
     const state = stateOf(result);
     const tone = toneOf(state);
@@ -259,10 +271,12 @@
     answer.classList.add("answer-" + tone);
     answer.dataset.state = state;
     answer.dataset.status = result.status;
-    slot("icon").replaceWith(icon(tone));
+    slot("icon").replaceWith(icon(state === "not_readable" ? "unreadable" : tone));
     slot("title").textContent = t("title_" + state);
     slot("text").textContent = t("text_" + state);
-    const note = result.status === "unknown_key" ? t("note_unknown_key") : result.status === "malformed" ? t("note_malformed") : "";
+    show(slot("type-code"), state === "not_readable");
+    const notes = { unknown_key: "note_unknown_key", kind_mismatch: "note_kind_mismatch" };
+    const note = notes[result.status] ? t(notes[result.status]) : "";
     slot("note").textContent = note;
     show(slot("note"), Boolean(note));
     if (state === "not_genuine") {
@@ -289,14 +303,18 @@
       slot("work_states").textContent = c.work_states.map(countryName).join(", ");
       slot("valid_from").textContent = longDate(c.valid_from);
       slot("valid_to").textContent = longDate(c.valid_to);
-      slot("document").textContent = t("document_" + c.document_type) + " — " + t("kind_" + c.kind);
+      slot("document").textContent = t("document_" + c.kind + "_" + c.document_type);
       const official = c.kind === "official";
-      slot("issued_by").textContent = official
-        ? c.issuing_institution
-        : c.issuer === t("provider_id") ? t("provider_name") : c.issuer;
       if (official) {
+        const name = institutions[c.issuing_institution];
+        slot("issued_by").textContent = name || c.issuing_institution;
+        if (name) {
+          slot("issuer_code").textContent = c.issuing_institution;
+          show(slot("issuer_code"), true);
+        }
         slot("provisional_note").remove();
       } else {
+        slot("issued_by").textContent = c.issuer === t("provider_id") ? t("provider_name") : c.issuer;
         slot("official_note").remove();
         slot("provisional_state").textContent = t("provisional_state", { state: regionName(c.legislation_state) });
       }
@@ -322,7 +340,7 @@
     renderAnswer(result, checkedAt);
     progress(t("checked"));
     if (focus) {
-      const title = el.result.querySelector(".answer-title");
+      const title = el.result.querySelector("#answer-title");
       if (title) title.focus();
     }
   }

@@ -6,6 +6,7 @@
   const body = document.body;
   const swSupported = "serviceWorker" in navigator;
   const PENDING_LOGOUT_KEY = "a1w-pending-logout";
+  const BRIGHTNESS_KEY = "a1w-brightness-hint";
 
   function askWorker(message, timeoutMs) {
     // Resolves with the worker's reply, or null when there is no worker to ask (or, given a
@@ -58,11 +59,8 @@
   const status = document.getElementById("sync-status");
   const servedCopy = status ? isKeptCopy(new Date(status.dataset.renderedAt)) : false;
   function isKeptCopy(renderedAt) {
-    const entry = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
-    if (entry && Array.isArray(entry.serverTiming)) {
-      return entry.serverTiming.some((timing) => timing.name === "a1w-copy");
-    }
-    return Date.now() - renderedAt.getTime() > 30000;
+    const marked = window.A1WAsk ? window.A1WAsk.servedCopy() : null;  // ask-outbox.js
+    return marked === null ? Date.now() - renderedAt.getTime() > 30000 : marked;
   }
   function showSyncStatus() {
     if (!status) {
@@ -165,29 +163,58 @@
     });
   }
 
-  // Install: the browser's own prompt where there is one; the iOS hint only on iOS. (`hidden` is
-  // toggled on the button's row: the .button style would override it on the button itself.)
+  // Once, the first time the inspector view opens: turn the brightness up (no web API can).
+  const brightnessHint = document.querySelector(".brightness-hint");
+  if (brightnessHint) {
+    let seen = "1";
+    try { seen = localStorage.getItem(BRIGHTNESS_KEY); } catch (error) { /* private mode */ }
+    if (!seen) {
+      brightnessHint.hidden = false;
+      try { localStorage.setItem(BRIGHTNESS_KEY, "1"); } catch (error) { /* ignore */ }
+      brightnessHint.querySelector("button").addEventListener("click", () => { brightnessHint.hidden = true; });
+    }
+  }
+
+  // Sign out asks first: it wipes the copies this phone keeps for offline use. The form stays a
+  // CSRF POST; the dialog's button submits it.
+  const signOutDialog = document.getElementById("sign-out-dialog");
+  if (signOutDialog && typeof signOutDialog.showModal === "function") {
+    let confirmed = false;
+    document.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (!form.classList || !form.classList.contains("logout-form") || confirmed
+          || signOutDialog.contains(form)) {
+        return;
+      }
+      event.preventDefault();
+      event.stopImmediatePropagation();  // the logout handler below runs on the confirmed submit
+      signOutDialog.showModal();
+    }, true);
+    signOutDialog.querySelector(".js-cancel").addEventListener("click", () => signOutDialog.close());
+  }
+
+  // Install: the browser's own prompt where there is one; short Home Screen steps in iPhone
+  // Safari (not installed yet). (`hidden` is toggled on the rows: .button would override it.)
   let installPrompt = null;
-  const installButton = document.querySelector(".js-install");
-  const installRow = document.querySelector(".js-install-row") || installButton;
+  const installButtons = document.querySelectorAll(".js-install");
+  const installRows = document.querySelectorAll(".js-install-row");
   window.addEventListener("beforeinstallprompt", (event) => {
     event.preventDefault();
     installPrompt = event;
-    if (installRow) {
-      installRow.hidden = false;
-    }
+    installRows.forEach((row) => { row.hidden = false; });
   });
-  if (installButton) {
-    installButton.addEventListener("click", () => {
-      if (installPrompt) {
-        installPrompt.prompt();
-        installPrompt = null;
-        installRow.hidden = true;
-      }
-    });
-  }
-  const iosHint = document.querySelector(".ios-install-hint");
-  if (iosHint && !/iPhone|iPad|iPod/.test(navigator.userAgent)) {
-    iosHint.hidden = true;
-  }
+  installButtons.forEach((button) => button.addEventListener("click", () => {
+    if (installPrompt) {
+      installPrompt.prompt();
+      installPrompt = null;
+      installRows.forEach((row) => { row.hidden = true; });
+    }
+  }));
+  window.addEventListener("appinstalled", () => installRows.forEach((row) => { row.hidden = true; }));
+  const standalone = navigator.standalone === true
+    || (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
+  const iosSafari = /iPhone|iPad|iPod/.test(navigator.userAgent) && !/CriOS|FxiOS|EdgiOS/.test(navigator.userAgent);
+  document.querySelectorAll(".ios-install-hint").forEach((hint) => {
+    hint.hidden = !iosSafari || standalone;
+  });
 })();

@@ -1,10 +1,12 @@
-/* A1 Wallet service worker (DESIGN §6). Served from /sw.js, scope "/".
+/* A1 Wallet service worker (docs/design.md §5). Served from /sw.js, scope "/".
  * - The app shell is precached at install under a versioned name; old shells go at activate.
- * - Wallet pages and the official PDFs: network first (3 s), else the copy kept here.
+ * - Wallet pages, the official PDFs and declaration receipts: network first (3 s), else the copy kept here. Only
+ *   answers the server marks "X-A1W-Offline: keep" are kept: an employee's own phone. A sign-in
+ *   on a shared device gets no mark, so nothing personal is kept for the next person.
  * - Never handled: logins, POSTs, the consoles, the public verification pages, the API.
  * - Logout wipes the personal copies; an offline logout is finished once the network is back.
  * - "An authority is asking" alerts queued offline (IndexedDB "a1w-ask", same code as the pages:
- *   static/js/ask.js) are sent on Background Sync "a1w-ask", when a page asks, and when the
+ *   static/js/ask-outbox.js) are sent on Background Sync "a1w-ask", when a page asks, and when the
  *   worker starts or activates.
  */
 "use strict";
@@ -14,8 +16,8 @@ const SHELL_CACHE = "a1w-shell-" + VERSION;
 const PAGES_CACHE = "a1w-pages";
 const META_CACHE = "a1w-meta";
 const PENDING_LOGOUT = "/__a1w/pending-logout";
-const ASK_SCRIPT = "{{ url_for('static', filename='js/ask.js') }}";
-// ask.js is in the shell (web/pwa/routes.py): the status panel must work offline.
+const ASK_OUTBOX_SCRIPT = "{{ url_for('static', filename='js/ask-outbox.js') }}";
+// ask-outbox.js is in the shell (web/pwa/routes.py): the worker starts offline too.
 const SHELL = {{ shell_urls|tojson }};
 const OFFLINE_PAGE = "/offline";
 const NETWORK_TIMEOUT_MS = 3000;
@@ -23,10 +25,11 @@ const NETWORK_TIMEOUT_MS = 3000;
 // or Chromium's emulated offline) must still end in the offline page, not in a blank wait.
 const UNKEPT_TIMEOUT_MS = 8000;
 const NEVER = /^\/(login|logout|admin|support|operator|verify|V|v|api|account|invitation|reset-password|language|push|ask|manifest\.webmanifest|sw\.js)(\/|$|\?)/;
-const PERSONAL = /^\/(wallet\/|certificates\/[^/]+\/document$)/;
+// The same paths as OFFLINE_KEEPABLE (web/auth/routes.py): pages, the PDF, the declaration receipt.
+const PERSONAL = /^\/(wallet\/|certificates\/[^/]+\/document$|declarations\/trips\/\d+\/receipt$)/;
 
 try {
-  importScripts(ASK_SCRIPT);  // defines self.A1WAsk (the outbox); the worker works without it
+  importScripts(ASK_OUTBOX_SCRIPT);  // defines self.A1WAsk (the outbox); the worker works without it
 } catch (error) {
   self.A1WAsk = null;
 }
@@ -136,6 +139,10 @@ function signedOut(response) {
   return isLoginRedirect(response) || response.type === "opaqueredirect";
 }
 
+function keepable(response) {
+  return response.ok && response.headers.get("X-A1W-Offline") === "keep";
+}
+
 function markedCopy(response) {
   // The page tells a kept copy from a fresh one by this mark (wallet.js: "Last synced").
   const headers = new Headers(response.headers);
@@ -155,8 +162,10 @@ async function networkFirst(request) {
   const cache = await caches.open(PAGES_CACHE);
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (response.ok && !isLoginRedirect(response) && request.headers.get("HX-Request") === null) {
+    if (keepable(response) && !isLoginRedirect(response) && request.headers.get("HX-Request") === null) {
       await cache.put(request, response.clone());
+    } else if (response.ok) {
+      await cache.delete(request, {ignoreVary: true});  // not to be kept (a shared device)
     }
     if (signedOut(response)) {
       await caches.delete(PAGES_CACHE);  // signed out on the server: drop what this phone kept
@@ -220,7 +229,7 @@ async function prefetch(urls) {
   for (const url of urls) {
     try {
       const response = await fetch(url, {credentials: "same-origin"});
-      if (response.ok && !isLoginRedirect(response)) {
+      if (keepable(response) && !isLoginRedirect(response)) {
         await cache.put(url, response);
         stored += 1;
       }
@@ -258,7 +267,7 @@ self.addEventListener("sync", (event) => {
   }
 });
 
-// Push (DESIGN §8): show the notification (Safari ends subscriptions whose pushes show none),
+// Push (docs/design.md §7): show the notification (Safari ends subscriptions whose pushes show none),
 // acknowledge alerts, open the right page on click. Payload: {"title", "body", "url"}.
 function sameOriginUrl(url) {
   try {

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.factories import PASSWORD
 from tests.live import LiveServer
 
 CHROMIUM_ARGS = [
@@ -67,6 +68,29 @@ def page(browser, live_server):
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     context.close()
+
+
+def sign_in(
+    page, email: str, password: str = PASSWORD, *, lands_on: str | None = "**/wallet/"
+) -> None:
+    """Sign in through the login form as a person would; returns once the browser is at
+    ``lands_on`` (a URL glob: the wallet for employees, the console for employer admins), or
+    right after the click with ``lands_on=None`` (a second step follows)."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    if lands_on is not None:
+        page.wait_for_url(lands_on)
+
+
+def sign_out(page) -> None:
+    """Sign out from the header as a person would. On the wallet it asks first (the offline copies
+    are wiped): confirm it. Staff consoles sign out at once."""
+    page.locator("header form.logout-form button").click()
+    dialog = page.locator("dialog#sign-out-dialog")
+    if dialog.count():
+        dialog.get_by_role("button", name="Sign out and wipe").click()
 
 
 def save_screenshot(page, name: str) -> None:

@@ -375,8 +375,8 @@ def test_status_panel_follows_support_without_reload(phone, app, world, asks, li
     assert_alerted(page, incident)
     page.evaluate("() => { window.__sameDocument = true; }")
 
-    # The inspector's language links keep the panel.
-    polish = page.get_by_role("link", name="Polski")
+    # The inspector's language menu keeps the panel.
+    polish = page.locator(".lang-menu a[hreflang='pl']")
     assert polish.get_attribute("href") == f"{cert['inspector']}?lang=pl#ask={key}"
 
     with app.app_context():
@@ -402,6 +402,7 @@ def test_status_panel_follows_support_without_reload(phone, app, world, asks, li
     assert page.url.endswith(cert["inspector"] + f"#ask={key}")
 
     # Switching the language keeps the panel and its state.
+    page.locator(".lang-menu summary").click()
     polish.click()
     page.wait_for_url(f"**?lang=pl#ask={key}")
     expect(page.locator("#ask-status")).to_be_visible()
@@ -435,6 +436,7 @@ def test_location_goes_with_the_alert_only_with_consent(browser, app, world, liv
         assert incident.longitude == pytest.approx(2.3522)
 
         # Consent withdrawn: the same phone, with the browser's permission, sends no location.
+        app.config["INCIDENT_JOIN_MINUTES"] = 0  # a new incident, not a tap joining the first
         with app.app_context():
             db.session.get(User, world["user"]).location_consent = False
             db.session.commit()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import save_screenshot
-from tests.factories import PASSWORD
+from tests.browser.conftest import save_screenshot, sign_in
 from web.models import Role
 
 
@@ -15,11 +14,7 @@ def test_admin_logs_in_and_searches_with_htmx(page, data, live_server):
     data.employee(company, email="zofia@example.com", family_name="Zielińska", given_names="Zofia")
     data.employee(company, email="otto@example.com", family_name="Otto", given_names="Karl")
 
-    page.goto("/login")
-    page.get_by_label("Email").fill("browser-admin@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/employees")
+    sign_in(page, "browser-admin@example.com", lands_on="**/admin/employees")
     assert page.get_by_role("link", name="Zielińska, Zofia").is_visible()
 
     # Typing in the search box swaps only the rows (htmx), without a full reload.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.factories import PASSWORD
+from tests.browser.conftest import sign_in
 from tests.push_service import FakeBrowser
 from web.extensions import db
 from web.models import Employee, OutboxMessage
@@ -13,7 +13,7 @@ from web.push.services import PushMessage, enqueue, save_subscription, validate_
 
 
 def test_push_shows_notification_and_acknowledges_alert(page, app, data, live_server):
-    app.config["PUSH_ALLOWED_ENDPOINTS"] = ["https://push.invalid/"]
+    app.config["PUSH_ALLOWED_HOSTS"] = ["push.invalid"]  # never sent to: CDP delivers the push
     company = data.company("Push GmbH")
     employee_id = data.employee(company, email="push@example.com")
     with app.app_context():
@@ -36,11 +36,7 @@ def test_push_shows_notification_and_acknowledges_alert(page, app, data, live_se
         message_id = message.id
 
     page.context.grant_permissions(["notifications"], origin=live_server.url)
-    page.goto("/login")
-    page.get_by_label("Email").fill("push@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/wallet/")
+    sign_in(page, "push@example.com")
     page.evaluate("async () => { await navigator.serviceWorker.ready; }")
 
     cdp = page.context.new_cdp_session(page)

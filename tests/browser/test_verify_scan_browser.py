@@ -334,7 +334,11 @@ def test_issued_certificate_valid_online_offline_and_from_a_photo_then_withdrawn
     expect(result).to_contain_text("July 14, 1986")
     expect(result).to_contain_text("Poland (PL)")
     expect(result).to_contain_text("Germany (DE), France (FR)")
-    expect(result).to_contain_text("Portable Document A1 — provisional")
+    expect(result).to_contain_text(
+        "Provisional statement of social security coverage — not an A1 certificate"
+    )
+    expect(result).not_to_contain_text("Portable Document A1")
+    expect(page.get_by_role("link", name="Type the verification code instead")).to_be_hidden()
     expect(result).to_contain_text("What a provisional certificate is")
     expect(result).to_contain_text("contributions in Poland during this work")
     save_screenshot(page, "verify-scan-valid")
@@ -388,6 +392,12 @@ def test_issued_certificate_valid_online_offline_and_from_a_photo_then_withdrawn
     )
     expect(page.get_by_role("heading", name="Valid — provisional certificate")).to_be_visible()
 
+    # Garbage is not readable (scan again or type the code), never "not genuine".
+    _check_text(page, "hello world")
+    expect(page.get_by_role("heading", name="Not readable")).to_be_visible()
+    expect(page.locator("#scan-result .answer")).to_have_attribute("data-state", "not_readable")
+    expect(page.get_by_role("link", name="Type the verification code instead")).to_be_visible()
+
     # A tampered text is not genuine, and shows no holder data.
     tampered = text[:-10] + ("A" if text[-10] != "A" else "B") + text[-9:]
     _check_text(page, tampered)
@@ -409,6 +419,64 @@ def test_issued_certificate_valid_online_offline_and_from_a_photo_then_withdrawn
     expect(answer).to_have_attribute("data-state", "withdrawn")
     expect(page.locator("#lists-offline")).to_be_hidden()
     save_screenshot(page, "verify-scan-withdrawn")
+    assert page.console_errors == [], page.console_errors
+
+
+def test_official_record_signed_by_the_provisional_key_is_not_genuine(page, app, data, live_server):
+    """Issue 12's forged "official": a genuine signature, but by the key that signs provisional
+    statements. The offline verifier refuses it with the server's own lists, like /V/."""
+    from web.certificates.keys import active_signing_key, private_key_of
+    from web.certificates.services import claims_for
+    from web.extensions import db
+    from web.models import Certificate, CertificateStatus
+
+    employee_id = data.employee(
+        data.company("Forgery GmbH"), family_name="Invented", given_names="Institution"
+    )
+    certificate_id = data.certificate(employee_id, kind="official").id
+    with app.app_context():
+        certificate = db.session.get(Certificate, certificate_id)
+        certificate.status = CertificateStatus.ACTIVE.value
+        key = active_signing_key("provisional")
+        forged = verifier.qr_text(
+            verifier.sign_certificate(claims_for(certificate), private_key_of(key)),
+            live_server.url,
+        )
+        certificate.qr_text, certificate.signing_kid = forged, key.kid
+        active_signing_key("official")  # both classes published, as in production
+        kid = key.kid
+        db.session.commit()
+
+    _open_scan_page(page)
+    saved = page.evaluate("() => JSON.parse(localStorage.getItem('a1w-verify-lists'))")
+    assert sorted(k["document_class"] for k in saved["keys"]["keys"]) == ["official", "provisional"]
+    browser = page.evaluate(
+        "([text, keys, revoked]) => window.A1W.verifyText(text, keys, revoked, new Date())",
+        [forged, saved["keys"], saved["revoked"]],
+    )
+    python = verifier.verify_qr_text(
+        forged,
+        verifier.KeySet.from_document(saved["keys"]),
+        verifier.RevocationSet.from_document(saved["revoked"]),
+    ).to_json()
+    assert browser == {"status": "kind_mismatch", "kid": kid, "claims": None}
+    assert python == {"status": "kind_mismatch", "kid": kid}
+
+    _check_text(page, forged)
+    answer = page.locator("#scan-result .answer")
+    expect(page.get_by_role("heading", name="Not genuine")).to_be_visible()
+    expect(answer).to_have_attribute("data-status", "kind_mismatch")
+    expect(answer).to_have_class("answer answer-bad")
+    result = page.locator("#scan-result")
+    expect(result).to_contain_text("may not sign this kind of certificate")
+    expect(result).to_contain_text("kind_mismatch")
+    expect(result).not_to_contain_text("Invented")
+    save_screenshot(page, "verify-scan-kind-mismatch")
+
+    # The page a phone camera opens says the same.
+    page.goto("/V/" + forged.split("/V/", 1)[1])
+    expect(page.get_by_role("heading", name="Not genuine")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Invented")
     assert page.console_errors == [], page.console_errors
 
 

@@ -6,12 +6,12 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, confirm_official, tiny_pdf
 from web.certificates.services import CertificateInput, import_official_certificate
 from web.extensions import db
 from web.models import Employee
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = tiny_pdf()
 
 
 def test_official_pdf_is_available_offline(page, app, data, live_server):
@@ -32,6 +32,7 @@ def test_official_pdf_is_available_offline(page, app, data, live_server):
             document=PDF,
             filename="a1.pdf",
         )
+        confirm_official(cert)
         db.session.commit()
         document_url = f"/certificates/{cert.id}/document"
     page.goto("/login")

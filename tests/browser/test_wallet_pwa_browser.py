@@ -21,9 +21,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import axe_violations, save_screenshot
-from tests.factories import PASSWORD
-from web.certificates.services import CertificateInput, issue_provisional_certificate
+from tests.browser.conftest import axe_violations, save_screenshot, sign_out
+from tests.factories import PASSWORD, confirm_official
+from web.certificates.services import (
+    CertificateInput,
+    import_official_certificate,
+    issue_provisional_certificate,
+)
 from web.extensions import db
 from web.models import Certificate, Employee, SignIn
 
@@ -130,8 +134,24 @@ def wallet(app, data) -> dict:
                 employee, CertificateInput("A1", "DE", states, start, end), actor=None
             )
 
+        # An official certificate (its QR on its page) and a provisional statement (its QR
+        # only in the inspector view).
+        official = import_official_certificate(
+            employee,
+            CertificateInput(
+                "A1",
+                "DE",
+                ["FR"],
+                TODAY - timedelta(days=3),
+                TODAY + timedelta(days=60),
+                "DE:DRV-BUND",
+            ),
+            actor=None,
+            document=None,
+        )
+        confirm_official(official)
         current = [
-            issue(["FR"], TODAY - timedelta(days=3), TODAY + timedelta(days=60)),
+            official,
             issue(["BE", "NL"], TODAY + timedelta(days=10), TODAY + timedelta(days=40)),
         ]
         expired = issue(["IT"], TODAY - timedelta(days=90), TODAY - timedelta(days=60))
@@ -145,6 +165,7 @@ def wallet(app, data) -> dict:
                     "code": c.verification_code_display,
                     "url": f"/wallet/certificates/{c.id}",
                     "inspector": f"/wallet/certificates/{c.id}/inspector",
+                    "qr_on_page": c.kind == "official",
                 }
                 for c in current
             ],
@@ -197,6 +218,16 @@ def assert_offline_status(page) -> None:
     expect(page.locator("#sync-status")).to_be_visible()
     expect(page.locator("#sync-status .offline-badge")).to_be_visible()
     expect(page.locator("#sync-status .synced-at")).to_have_text(re.compile(r"\d"))
+
+
+def expect_certificate_page(page, cert: dict) -> None:
+    """An official certificate's page shows its QR; a provisional statement's page does not."""
+    if cert["qr_on_page"]:
+        expect(page.locator("svg.qr")).to_be_visible()
+        expect(page.locator(".verification-code")).to_have_text(cert["code"])
+    else:
+        expect(page.get_by_text("Show this only when an authority asks.")).to_be_visible()
+        expect(page.locator("svg.qr")).to_have_count(0)
 
 
 def decode_qr(png: bytes) -> list[str]:
@@ -276,7 +307,7 @@ def test_wallet_and_every_certificate_open_offline_from_the_cache(page, wallet, 
     # Visit every page once online, as the employee would.
     for cert in wallet["current"]:
         page.goto(cert["url"])
-        expect(page.locator("svg.qr")).to_be_visible()
+        expect_certificate_page(page, cert)
         # Online and fresh: neither the badge nor the "Last synced" line.
         expect(page.locator("#sync-status")).to_be_hidden()
         expect(page.get_by_text("Offline", exact=True)).to_be_hidden()
@@ -292,17 +323,16 @@ def test_wallet_and_every_certificate_open_offline_from_the_cache(page, wallet, 
 
     for cert in wallet["current"]:
         page.goto(cert["url"])
-        expect(page.locator("svg.qr")).to_be_visible()
-        expect(page.locator(".verification-code")).to_have_text(cert["code"])
+        expect_certificate_page(page, cert)
         expect(page.locator("dl.details")).to_contain_text("Germany")
         assert_offline_status(page)
         page.reload()  # a reload with no network comes from the cache too
-        expect(page.locator("svg.qr")).to_be_visible()
+        expect_certificate_page(page, cert)
 
         page.goto(cert["inspector"])
         expect(page.locator("svg.qr")).to_be_visible()
         expect(page.locator(".verification-code")).to_have_text(cert["code"])
-        expect(page.get_by_text(FAMILY_NAME)).to_be_visible()
+        expect(page.get_by_text(FAMILY_NAME).first).to_be_visible()
         assert_offline_status(page)
     save_screenshot(page, "wallet-pwa-inspector-offline")
 
@@ -333,19 +363,20 @@ def test_certificate_never_opened_is_offline_after_login(page, wallet, live_serv
         page.goto(cert["inspector"])
         expect(page.locator("svg.qr")).to_be_visible()
         expect(page.locator(".verification-code")).to_have_text(cert["code"])
-        expect(page.get_by_text(FAMILY_NAME)).to_be_visible()
+        expect(page.get_by_text(FAMILY_NAME).first).to_be_visible()
         expect(page.locator("#sync-status .offline-badge")).to_be_visible()
         page.goto(cert["url"])
-        expect(page.locator("svg.qr")).to_be_visible()
-        expect(page.locator(".verification-code")).to_have_text(cert["code"])
+        expect_certificate_page(page, cert)
         assert_offline_status(page)
-    # The inspector's language switcher offline: the kept view (in the default language), not
-    # the "No network" page.
+    # The inspector's language switcher offline: each language was kept, so it opens in Polish.
     page.goto(wallet["current"][0]["inspector"])
+    page.locator(".lang-menu summary").click()
     page.get_by_role("link", name="Polski").click()
     page.wait_for_url("**?lang=pl")
+    expect(page.locator("html")).to_have_attribute("lang", "pl")
     expect(page.locator("svg.qr")).to_be_visible()
-    expect(page.get_by_text(FAMILY_NAME)).to_be_visible()
+    expect(page.get_by_text(FAMILY_NAME).first).to_be_visible()
+    expect(page.locator(".inspector-validity")).to_contain_text("Ważne do")
     assert_offline_status(page)
     assert page.console_errors == [], page.console_errors
 
@@ -369,7 +400,7 @@ def test_logout_online_wipes_the_phone_and_ends_the_sign_in(page, app, wallet, l
     _prepare_logout(page, wallet)
     assert all(s.revoked_at is None for s in sign_ins(app, wallet["user_id"]))
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.wait_for_url("**/login")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
@@ -397,7 +428,7 @@ def test_logout_offline_wipes_the_phone_and_ends_the_sign_in_when_back_online(
 ):
     _prepare_logout(page, wallet)
     page.context.set_offline(True)
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     # The worker may wait out a hanging (emulated offline) network before the offline page: 8 s.
     page.wait_for_url("**/login", timeout=20_000)
 

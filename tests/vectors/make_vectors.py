@@ -65,7 +65,8 @@ def p256_key(label: str) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(_scalar(label, _P256_ORDER), ec.SECP256R1())
 
 
-ACTIVE = p256_key("active")
+ACTIVE = p256_key("active")  # document class provisional
+ACTIVE_OFFICIAL = p256_key("active official")  # document class official
 RETIRED = p256_key("retired")
 REVOKED = p256_key("revoked")
 UNKNOWN = p256_key("unknown (never published)")
@@ -79,20 +80,35 @@ def kid_hex(key: ec.EllipticCurvePrivateKey) -> str:
     return kid_for_public_key(key.public_key()).hex()
 
 
-def _entry(key: ec.EllipticCurvePrivateKey, state: str, since: str, until: str | None) -> dict:
+def _entry(
+    key: ec.EllipticCurvePrivateKey,
+    state: str,
+    since: str,
+    until: str | None,
+    document_class: str = "provisional",
+) -> dict:
     return public_key_document_entry(
         key.public_key(),
         state,
         dt.datetime.fromisoformat(since),
         None if until is None else dt.datetime.fromisoformat(until),
+        document_class=document_class,
     )
 
 
+def _without_class(entry: dict) -> dict:
+    """The entry as a trust list written before keys had a document class lists it."""
+    return {name: value for name, value in entry.items() if name != "document_class"}
+
+
 ACTIVE_ENTRY = _entry(ACTIVE, "active", "2025-06-01T00:00:00+00:00", None)
+OFFICIAL_ENTRY = _entry(ACTIVE_OFFICIAL, "active", "2025-06-01T00:00:00+00:00", None, "official")
 RETIRED_ENTRY = _entry(RETIRED, "retired", "2024-06-01T00:00:00+00:00", "2025-06-01T00:00:00+00:00")
 # The revoked key, as a stale or careless trust list might still list it.
 REVOKED_ENTRY = _entry(REVOKED, "active", "2025-06-01T00:00:00+00:00", None)
-KEYS = keys_document([ACTIVE_ENTRY, RETIRED_ENTRY])
+KEYS = keys_document([ACTIVE_ENTRY, OFFICIAL_ENTRY, RETIRED_ENTRY])
+# A trust list from before document classes: one key, listed without a class.
+UNCLASSIFIED_KEYS = keys_document([_without_class(ACTIVE_ENTRY), RETIRED_ENTRY])
 NO_REVOCATIONS = revoked_document([], [])
 
 OFFICIAL = CertificateClaims(
@@ -194,7 +210,9 @@ def flip_bit(data: bytes, index: int, bit: int = 0) -> bytes:
 
 
 def build_cases() -> list[Case]:
-    official = token(OFFICIAL)
+    official = token(OFFICIAL, ACTIVE_OFFICIAL)
+    official_by_provisional_key = text(token(OFFICIAL, ACTIVE))
+    official_kid = kid_hex(ACTIVE_OFFICIAL)
     plain = token(PLAIN)
     plain_text = text(plain)
     plain_b32 = plain_text.rsplit("/V/", 1)[1]
@@ -212,11 +230,55 @@ def build_cases() -> list[Case]:
     cases = [
         Case(
             "valid_official",
-            "Official A1 with issuing institution and ASCII transliterations.",
+            "Official A1 with issuing institution and ASCII transliterations, signed by the "
+            "official-class key.",
             text(official),
             "valid",
-            active_kid,
+            official_kid,
             OFFICIAL,
+        ),
+        Case(
+            "kind_mismatch_official_by_provisional_key",
+            "Official A1, correctly signed, but by a provisional-class key: that key never "
+            "vouches for an official record.",
+            official_by_provisional_key,
+            "kind_mismatch",
+            active_kid,
+        ),
+        Case(
+            "kind_mismatch_provisional_by_official_key",
+            "Provisional CoC, correctly signed, but by the official-class key.",
+            text(token(PROVISIONAL, ACTIVE_OFFICIAL)),
+            "kind_mismatch",
+            official_kid,
+        ),
+        Case(
+            "kind_mismatch_before_time_window",
+            "Official A1 by a provisional-class key, checked after it expired: the class is "
+            "checked first, so no claims are shown.",
+            official_by_provisional_key,
+            "kind_mismatch",
+            active_kid,
+            at=expires_at(OFFICIAL.valid_to) + dt.timedelta(days=1),
+        ),
+        Case(
+            "kind_mismatch_unclassified_key",
+            "Official A1 signed by a key that an older keys.json lists without a document "
+            "class: such a key is provisional.",
+            official_by_provisional_key,
+            "kind_mismatch",
+            active_kid,
+            keys=UNCLASSIFIED_KEYS,
+        ),
+        Case(
+            "valid_provisional_unclassified_key",
+            "Provisional A1 signed by a key that an older keys.json lists without a document "
+            "class: it verifies.",
+            plain_text,
+            "valid",
+            active_kid,
+            PLAIN,
+            keys=UNCLASSIFIED_KEYS,
         ),
         Case(
             "valid_provisional",

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from web.access import get_company_object_or_404
 from web.admin import bp
 from web.admin.forms import ChecklistForm, DecisionForm, RefusalForm
 from web.admin.routes import admin_only
+from web.auth.guards import require_recent_factor
 from web.certificates.services import MAX_DOCUMENT_BYTES
+from web.declarations.public_messages import BUCKET_LABELS
 from web.extensions import db
 from web.filing.requests import (
     CHECKLIST,
@@ -42,13 +45,40 @@ from web.models import CertificateRequest, Trip
 from web.rendering import render_page_or_fragment
 from web.validation import InputError, country_field
 
+# What each period of a split answer means, for the trip page's table.
+SEGMENT_LABELS = {
+    "A1": _l("A1 certificate"),
+    "CoC": _l("Certificate of coverage"),
+    "CoC_prolongation": _l("Extended certificate of coverage"),
+    "none_host_legislation": _l("No certificate: law of the country of work"),
+}
+
+
+def _localised(coverage: dict | None) -> dict | None:
+    """The stored answer in the reader's language, its periods with real dates."""
+    from web.coverage.explain import localise
+
+    if not coverage:
+        return None
+    out = localise(coverage)
+    out["segments"] = [
+        {
+            **s,
+            "start_date": date.fromisoformat(s["start_date"]),
+            "end_date": date.fromisoformat(s["end_date"]),
+        }
+        for s in out.get("segments") or []
+    ]
+    return out
+
 
 def _trip_page(trip: Trip, status: int = 200, errors: dict[str, str] | None = None):
     today = date.today()
     return render_template(
         "admin/trip.html",
         trip=trip,
-        coverage=trip_coverage(trip),
+        coverage=_localised(trip_coverage(trip)),
+        segment_labels=SEGMENT_LABELS,
         certificates=trip_certificates(trip),
         requests=trip_requests(trip),
         kind_labels=REQUEST_KIND_LABELS,
@@ -171,6 +201,8 @@ def record_request_issued(request_id: int):
             valid_from=form.valid_from.data,
             valid_to=form.valid_to.data,
             issuing_institution=form.issuing_institution.data or "",
+            institution_other=form.institution_other.data or "",
+            institution_other_justification=form.institution_other_justification.data or "",
             authority_reference=form.authority_reference.data or "",
             document=content,
             filename=upload.filename if upload else "",
@@ -183,7 +215,14 @@ def record_request_issued(request_id: int):
         too_big = content is not None and len(content) > MAX_DOCUMENT_BYTES
         return _request_page(req, 413 if too_big else 422, decision_form=form, errors=exc.errors)
     db.session.commit()
-    flash(_("The authority's certificate is recorded and in the employee's wallet."), "info")
+    flash(
+        _(
+            "The authority's certificate is recorded. %(provider)s checks the document; once "
+            "confirmed it is signed, replaces the provisional one and is valid in the wallet.",
+            provider=current_app.config["PROVIDER_NAME"],
+        ),
+        "info",
+    )
     return redirect(url_for("admin.certificate", certificate_id=certificate.id))
 
 
@@ -221,7 +260,12 @@ def cancel_certificate_request(request_id: int):
 
 
 def _dashboard_filters() -> tuple[dict[str, object], dict[str, str]]:
-    filters: dict[str, object] = {"month": None, "country": None, "status": None}
+    filters: dict[str, object] = {
+        "month": None,
+        "country": None,
+        "status": None,
+        "declaration": None,
+    }
     errors: dict[str, str] = {}
     month = request.args.get("month", "").strip()
     if month:
@@ -238,6 +282,12 @@ def _dashboard_filters() -> tuple[dict[str, object], dict[str, str]]:
             filters["status"] = status
         else:
             errors["status"] = _("Choose one of the listed options.")
+    declaration = request.args.get("declaration", "").strip()
+    if declaration:
+        if declaration in BUCKET_LABELS:
+            filters["declaration"] = declaration
+        else:
+            errors["declaration"] = _("Choose one of the listed options.")
     return filters, errors
 
 
@@ -255,6 +305,7 @@ def coverage():
         rows=rows,
         counts=counts,
         labels=COVERAGE_STATUS_LABELS,
+        declaration_labels=BUCKET_LABELS,
         errors=errors,
         args=request.args,
     )
@@ -265,6 +316,7 @@ def coverage():
 
 @bp.route("/coverage.csv")
 @admin_only
+@require_recent_factor  # every trip of the company in one file: ask again after 10 minutes
 def coverage_export() -> Response | tuple[Response, int]:
     filters, errors = _dashboard_filters()
     if errors:

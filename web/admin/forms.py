@@ -17,6 +17,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.validators import Optional
 
@@ -25,6 +26,7 @@ from web.admin.services import (
     EMPLOYMENT_STATUS_LABELS,
     TRIP_KIND_LABELS,
 )
+from web.certificates.institutions import institution_select_choices
 from web.countries import country_choices
 from web.forms import ServiceValidatedForm, select_choices
 from web.i18n import LANGUAGE_NAMES, app_languages
@@ -90,10 +92,23 @@ class TripForm(ServiceValidatedForm):
         description=_l("Regular work in several countries only, e.g. “DE 60, FR 40”."),
     )
     art16_agreement = SelectField(_l("Art 16 agreement (exception)"))
+    previous_legislation_state = SelectField(
+        _l("Social security that covered the employee just before this job"),
+        description=_l(
+            "Only for someone hired for this posting. Leave empty if they were already insured "
+            "in the home country."
+        ),
+    )
+    fixed_place_of_business = SelectField(
+        _l("Country of the fixed place of business"),
+        description=_l("Self-employed work in several countries: one of the countries of work."),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.destination_state.choices = select_choices(country_choices(), blank=True)
+        self.previous_legislation_state.choices = select_choices(country_choices(), blank=True)
+        self.fixed_place_of_business.choices = select_choices(country_choices(), blank=True)
         self.work_states.choices = select_choices(country_choices())
         self.kind.choices = select_choices(list(TRIP_KIND_LABELS.items()))
         self.employment_status.choices = select_choices(list(EMPLOYMENT_STATUS_LABELS.items()))
@@ -131,12 +146,31 @@ class CertificateForm(ServiceValidatedForm):
         self.work_states.choices = select_choices(country_choices())
 
 
-class OfficialCertificateForm(CertificateForm):
-    issuing_institution = StringField(
-        _l("Issuing institution"), description=_l("As printed on the document, e.g. DE:DRV-BUND.")
+class InstitutionFields:
+    """The issuing institution: chosen from the list under its state, or "other" with a written
+    justification (web/certificates/institutions.py). Mixed into the forms that record one."""
+
+    issuing_institution = SelectField(
+        _l("Issuing institution"),
+        description=_l("As printed on the document, under the state whose legislation applies."),
     )
-    authority_reference = StringField(_l("Authority's reference"))
+    institution_other = StringField(_l("Other institution: its name as printed"))
+    institution_other_justification = TextAreaField(
+        _l("Why it is not on the list"),
+        description=_l("Only with “Other institution”: the provider reads this before confirming."),
+    )
+
+    def _set_institution_choices(self) -> None:
+        self.issuing_institution.choices = institution_select_choices()
+
+
+class OfficialCertificateForm(InstitutionFields, CertificateForm):
+    authority_reference = StringField(_l("Document number"))
     document = FileField(_l("The authority's document (PDF, at most 10 MB)"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_institution_choices()
 
 
 class RevokeForm(FlaskForm):
@@ -156,12 +190,15 @@ class ChecklistForm(ServiceValidatedForm):
     substantial_activity_confirmed = BooleanField()
 
 
-class DecisionForm(ServiceValidatedForm):
+class DecisionForm(InstitutionFields, ServiceValidatedForm):
     valid_from = DateField(_l("Valid from"))
     valid_to = DateField(_l("Valid until (last day)"))
-    issuing_institution = StringField(_l("Issuing institution"))
-    authority_reference = StringField(_l("Authority's reference"))
+    authority_reference = StringField(_l("Document number"))
     document = FileField(_l("The authority's document (PDF, at most 10 MB)"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_institution_choices()
 
 
 class RefusalForm(FlaskForm):

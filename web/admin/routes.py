@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from web.access import company_select, get_company_object_or_404, roles_required
@@ -21,6 +22,7 @@ from web.admin.forms import (
 )
 from web.admin.services import (
     PAGE_SIZE,
+    EmployeeUpdate,
     cancel_trip,
     check_employee_csv,
     create_employee,
@@ -134,16 +136,47 @@ def edit_employee(employee_id: int) -> Response | tuple[str, int] | str:
     if request.method == "POST":
         form = EmployeeForm()
         try:
-            update_employee(emp, validate_employee_input(form.raw_values()))
+            saved = update_employee(
+                emp, validate_employee_input(form.raw_values()), actor=current_user
+            )
         except InputError as exc:
             db.session.rollback()
             form.show_errors(exc.errors)
             return render_template("admin/employee_form.html", form=form, employee=emp), 422
         db.session.commit()
         flash(_("Changes saved."), "info")
+        _report_identity_change(saved)
         return redirect(url_for("admin.employee", employee_id=emp.id))
     form = EmployeeForm(obj=emp, email=emp.user.email, locale=emp.user.locale or "")
     return render_template("admin/employee_form.html", form=form, employee=emp)
+
+
+def _report_identity_change(saved: EmployeeUpdate) -> None:
+    """Tell the admin what the identity change did to the certificates it concerns."""
+    if saved.reissued:
+        flash(
+            ngettext(
+                "%(num)d provisional certificate was re-issued with the new details (%(codes)s); "
+                "the old one now answers “superseded” to inspectors.",
+                "%(num)d provisional certificates were re-issued with the new details "
+                "(%(codes)s); the old ones now answer “superseded” to inspectors.",
+                len(saved.reissued),
+                codes=", ".join(c.verification_code_display for c in saved.reissued),
+            ),
+            "info",
+        )
+    if saved.official_kept:
+        flash(
+            ngettext(
+                "The official certificate %(codes)s keeps the identity printed on the "
+                "authority's document. If that is wrong, ask the authority for a corrected one.",
+                "The official certificates %(codes)s keep the identity printed on the "
+                "authority's documents. If that is wrong, ask the authority for corrected ones.",
+                len(saved.official_kept),
+                codes=", ".join(c.verification_code_display for c in saved.official_kept),
+            ),
+            "info",
+        )
 
 
 @bp.route("/employees/<int:employee_id>/deactivate", methods=["POST"])
@@ -441,7 +474,14 @@ def import_official(employee_id: int) -> Response | tuple[str, int] | str:
                 errors=exc.errors,
             ), status
         db.session.commit()
-        flash(_("The official certificate is recorded and in the employee's wallet."), "info")
+        flash(
+            _(
+                "The official certificate is recorded. %(provider)s checks the authority's "
+                "document; once confirmed it is signed and valid in the employee's wallet.",
+                provider=current_app.config["PROVIDER_NAME"],
+            ),
+            "info",
+        )
         return redirect(url_for("admin.certificate", certificate_id=cert.id))
     defaults = _certificate_form_defaults(trip) if trip else {"legislation_state": emp.home_state}
     form = OfficialCertificateForm(data=defaults)

@@ -16,8 +16,10 @@ from sqlalchemy import func, or_, select
 from web.access import for_company
 from web.audit import record_audit_event
 from web.auth.services import normalise_email, revoke_all_sign_ins
+from web.certificates.services import SIGNED_IDENTITY_FIELDS, reissue_for_identity_change
 from web.extensions import db
 from web.models import (
+    Certificate,
     Company,
     Employee,
     EmployeeImport,
@@ -185,15 +187,41 @@ def _apply(employee: Employee, data: EmployeeInput) -> None:
         setattr(employee, name, getattr(data, name))
 
 
-def update_employee(employee: Employee, data: EmployeeInput) -> Employee:
+@dataclass
+class EmployeeUpdate:
+    employee: Employee
+    # New provisional certificates carrying the changed identity (each supersedes an old one).
+    reissued: list[Certificate] = field(default_factory=list)
+    # Official certificates that keep the identity printed on the authority's document.
+    official_kept: list[Certificate] = field(default_factory=list)
+
+
+def update_employee(
+    employee: Employee, data: EmployeeInput, *, actor: User | None = None
+) -> EmployeeUpdate:
+    """Save the employee's record. A change to what certificates sign (names, their ASCII
+    forms, birth date) re-issues every current provisional certificate with the new identity."""
     if email_taken(data.email, except_user_id=employee.user_id):
         raise InputError({"email": _("is already used by another account")})
+    identity_changed = any(
+        getattr(employee, name) != getattr(data, name) for name in SIGNED_IDENTITY_FIELDS
+    )
     employee.user.email = data.email
     if data.locale:
         employee.user.locale = data.locale
     _apply(employee, data)
-    record_audit_event("employee.updated", object_type="employee", object_id=employee.id)
-    return employee
+    record_audit_event(
+        "employee.updated",
+        object_type="employee",
+        object_id=employee.id,
+        message="signed identity changed" if identity_changed else "",
+    )
+    result = EmployeeUpdate(employee)
+    if identity_changed:
+        result.reissued, result.official_kept = reissue_for_identity_change(
+            employee, actor=actor, today=date.today()
+        )
+    return result
 
 
 def set_employee_active(employee: Employee, active: bool) -> None:
@@ -368,6 +396,8 @@ class TripInput:
     employer_substantial_activity: bool = True
     work_split: str = ""
     art16_agreement: str = "none"
+    previous_legislation_state: str | None = None
+    fixed_place_of_business: str | None = None
 
 
 EMPLOYMENT_STATUS_LABELS = {
@@ -444,6 +474,8 @@ def validate_trip_input(raw: dict[str, Any]) -> TripInput:
             parse_work_split(work_split)
         except InputError as exc:
             errors.update(exc.errors)
+    previous = _previous_legislation(raw, kind, status, errors)
+    place = _fixed_place_of_business(raw, kind, status, work_states, work_split, errors)
     if errors:
         raise InputError(errors)
     assert start is not None and end is not None
@@ -460,7 +492,55 @@ def validate_trip_input(raw: dict[str, Any]) -> TripInput:
         employer_substantial_activity=_flag(raw.get("employer_substantial_activity", True)),
         work_split=work_split,
         art16_agreement=art16,
+        previous_legislation_state=previous,
+        fixed_place_of_business=place,
     )
+
+
+def _previous_legislation(
+    raw: dict[str, Any], kind: str, status: str, errors: dict[str, str]
+) -> str | None:
+    """987/2009 Art 14(1): a person recruited for a posting; asked of employed postings only."""
+    state = country_field(
+        raw.get("previous_legislation_state"), errors, "previous_legislation_state", required=False
+    )
+    if state and (kind != TripKind.POSTING.value or status != "employed"):
+        errors["previous_legislation_state"] = _("applies to an employee's posting only")
+    return state or None
+
+
+def _fixed_place_of_business(
+    raw: dict[str, Any],
+    kind: str,
+    status: str,
+    work_states: list[str],
+    work_split: str,
+    errors: dict[str, str],
+) -> str | None:
+    """987/2009 Art 14(9): a self-employed person's fixed place of business, in a state of work."""
+    place = country_field(
+        raw.get("fixed_place_of_business"), errors, "fixed_place_of_business", required=False
+    )
+    if not place:
+        return None
+    if kind != TripKind.REGULAR_MULTI_STATE.value or status != "self_employed":
+        errors["fixed_place_of_business"] = _(
+            "applies to self-employed work in several countries only"
+        )
+        return place
+    worked = set(work_states)
+    if work_split and "work_split" not in errors:
+        from web.filing.trips import parse_work_split
+
+        worked |= set(parse_work_split(work_split))
+    if place not in worked:
+        from web.countries import localised_country_name
+
+        names = sorted(localised_country_name(state) for state in worked)
+        errors["fixed_place_of_business"] = _(
+            "is not one of the countries of work (%(states)s)", states=", ".join(names)
+        )
+    return place
 
 
 def create_trip(employee: Employee, data: TripInput) -> Trip:
@@ -487,6 +567,8 @@ def _apply_trip(trip: Trip, data: TripInput) -> None:
     trip.employer_substantial_activity = data.employer_substantial_activity
     trip.work_split = data.work_split
     trip.art16_agreement = data.art16_agreement
+    trip.previous_legislation_state = data.previous_legislation_state
+    trip.fixed_place_of_business = data.fixed_place_of_business
 
 
 def update_trip(trip: Trip, data: TripInput) -> Trip:
@@ -534,3 +616,28 @@ def list_trips(
         .limit(PAGE_SIZE)
     )
     return list(rows), total
+
+
+class CompanyRefused(ValueError):
+    """Why a company was not created (said to the operator as it is)."""
+
+
+def create_company(name: str, seat_state: str | None = None) -> Company:
+    """A new customer company (a tenant): ``name`` with its blanks collapsed and unique, the
+    seat's ISO code normalised. Raises CompanyRefused."""
+    from web.countries import normalise_state
+
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise CompanyRefused("the company name must have 1 to 200 characters")
+    if db.session.scalar(select(Company).where(Company.name == name)):
+        raise CompanyRefused(f"a company named {name!r} exists already")
+    if seat_state:
+        try:
+            seat_state = normalise_state(seat_state)
+        except ValueError:
+            raise CompanyRefused(f"unknown country code {seat_state!r}") from None
+    company = Company(name=name, seat_state=seat_state)
+    db.session.add(company)
+    db.session.flush()
+    return company

@@ -6,6 +6,7 @@ from typing import Any, get_args
 
 from web.coverage import CertificateType, ProviderCategory
 from web.coverage.validation import ART16_AGREEMENTS, EMPLOYMENT_STATUSES, TRIP_KINDS
+from web.declarations.openapi import DECLARATION_EXPORT, declaration_path
 from web.verify.services import ANSWERS
 
 _DATE = {"type": "string", "format": "date"}
@@ -28,6 +29,7 @@ HOLDER_DETAILS: dict[str, Any] = {
         "kind",
         "issuing_institution",
         "authority_reference",
+        "confirmed_on",
     ],
     "properties": {
         "family_name": {"type": "string", "description": "As on the identity document."},
@@ -46,6 +48,12 @@ HOLDER_DETAILS: dict[str, Any] = {
         "kind": {"type": "string", "enum": ["official", "provisional"]},
         "issuing_institution": {"type": ["string", "null"]},
         "authority_reference": {"type": ["string", "null"]},
+        "confirmed_on": {
+            **_DATE,
+            "type": ["string", "null"],
+            "description": "Official certificates: the day the provider checked the "
+            "authority's document and confirmed the record.",
+        },
     },
 }
 
@@ -118,6 +126,13 @@ CASE: dict[str, Any] = {
                 "destination": _NULLABLE_STATE_IN,
                 "start_date": _NULLABLE_DATE,
                 "end_date": _NULLABLE_DATE,
+                "original_end_date": {
+                    **_NULLABLE_DATE,
+                    "description": "Postings only: the end first notified, when the posting was "
+                    "later extended (between start_date and end_date). A posting notified within "
+                    "the limit and extended beyond it is answered in segments: home legislation "
+                    "up to the limit, then the state of work.",
+                },
             },
         },
         "work_split_pct": _SPLIT,
@@ -152,6 +167,17 @@ CASE: dict[str, Any] = {
                 {"type": "null"},
             ],
             "description": "One country code or a list of them.",
+        },
+        "previous_legislation_state": {
+            **_NULLABLE_STATE_IN,
+            "description": "The state whose legislation applied immediately before the "
+            "employment (Reg. 987/2009 Art 14(1)); another state than home_state rules out a "
+            "posting.",
+        },
+        "fixed_place_of_business": {
+            **_NULLABLE_STATE_IN,
+            "description": "Self-employed only: the state of the fixed place of business "
+            "(Reg. 987/2009 Art 14(9)); one of the states where the person works.",
         },
         "previous_posting": {
             "type": ["object", "null"],
@@ -198,7 +224,22 @@ CASE_EXAMPLES: dict[str, Any] = {
 
 _CERTIFICATE_TYPE: dict[str, Any] = {"type": "string", "enum": list(get_args(CertificateType))}
 _NULLABLE_COUNTRY: dict[str, Any] = {**_COUNTRY, "type": ["string", "null"]}
-_SENTENCES: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+_SENTENCES: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "Sentences in the reader's language (Accept-Language).",
+}
+_MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "params"],
+    "properties": {
+        "id": {"type": "string", "examples": ["summary.host"]},
+        "params": {
+            "type": "object",
+            "description": "Country codes (*_state), ISO dates (*_date), numbers, nested messages.",
+        },
+    },
+}
 
 DETERMINATION: dict[str, Any] = {
     "type": "object",
@@ -214,6 +255,9 @@ DETERMINATION: dict[str, Any] = {
         "warnings",
         "provider_category",
         "home_coverage_possible",
+        "summary",
+        "explanation",
+        "catalogue_version",
     ],
     "properties": {
         "legislation_state": {
@@ -250,6 +294,31 @@ DETERMINATION: dict[str, Any] = {
         "warnings": _SENTENCES,
         "provider_category": {"type": "string", "enum": list(get_args(ProviderCategory))},
         "home_coverage_possible": {"type": ["string", "null"]},
+        "summary": {
+            "type": "string",
+            "description": "One plain sentence first, in the reader's language (Accept-Language: "
+            "English, French or German; the summary also in Dutch, Italian, Spanish, Polish).",
+        },
+        "explanation": {
+            "type": "object",
+            "description": "The same texts as message ids with parameters (for a client that "
+            "renders them itself): summary, reasons, warnings, home_coverage_possible, rule.",
+            "required": ["summary", "reasons", "warnings", "home_coverage_possible"],
+            "properties": {
+                "summary": _MESSAGE,
+                "reasons": {"type": "array", "items": _MESSAGE},
+                "warnings": {"type": "array", "items": _MESSAGE},
+                "home_coverage_possible": {"anyOf": [_MESSAGE, {"type": "null"}]},
+                "rule": {
+                    "anyOf": [_MESSAGE, {"type": "null"}],
+                    "description": "A bilateral agreement's rule in words (null: a regulation).",
+                },
+            },
+        },
+        "catalogue_version": {
+            "type": "string",
+            "description": "Version of the catalogue of bilateral agreements used.",
+        },
     },
 }
 
@@ -260,7 +329,8 @@ CASE_ERRORS: dict[str, Any] = {
     "properties": {
         "errors": {
             "type": "object",
-            "description": "Field path (e.g. trip.end_date) → what is wrong with it.",
+            "description": "Field path (e.g. trip.end_date) → what is wrong with it, in the "
+            "reader's language (Accept-Language).",
             "additionalProperties": {"type": "string"},
         },
         "status": {"type": "integer", "const": 422},
@@ -344,6 +414,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/trips/{trip_id}/declaration": declaration_path(_error),
             "/api/v1/verify/{token}": {
                 "get": {
                     "operationId": "verifyToken",
@@ -389,6 +460,7 @@ def openapi_document() -> dict[str, Any]:
                 "Case": CASE,
                 "Determination": DETERMINATION,
                 "CaseErrors": CASE_ERRORS,
+                "DeclarationExport": DECLARATION_EXPORT,
             },
             "securitySchemes": {
                 "session": {

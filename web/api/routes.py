@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from web.access import public, roles_required
 from web.api import bp
@@ -40,6 +41,7 @@ def determinations() -> Response | tuple[Response, int]:
     """Which legislation applies to a case and which certificate proves it (the engine of
     web/coverage). JSON in, JSON out; 422 with every bad field named."""
     from web.coverage import CaseError, determine
+    from web.coverage.explain import field_errors, localise
     from web.filing.states import filing_state_codes
 
     try:
@@ -47,9 +49,11 @@ def determinations() -> Response | tuple[Response, int]:
     except RecursionError:  # nested deeper than the JSON parser recurses: not a case either
         payload = None
     if not isinstance(payload, dict):
-        return jsonify({"errors": {"body": "must be a JSON object (the case)"}, "status": 422}), 422
+        body = {"body": _("must be a JSON object (the case)")}
+        return jsonify({"errors": body, "status": 422}), 422
     try:
         result = determine(payload, provider_filing_states=filing_state_codes())
     except CaseError as exc:
-        return jsonify({"errors": exc.errors, "status": 422}), 422
-    return jsonify(result)
+        # Every bad field named, in the reader's language (Accept-Language).
+        return jsonify({"errors": field_errors(exc.messages), "status": 422}), 422
+    return jsonify(localise(result))

@@ -1,4 +1,4 @@
-""" "An authority is asking" (DESIGN §7): incidents, the alerts they send, escalation.
+""" "An authority is asking" (docs/design.md §6): incidents, the alerts they send, escalation.
 
 An incident and its outbox messages are written in one transaction; every state change is an
 AuditEvent. The phone's Idempotency-Key makes a replayed alert find its incident.
@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from web.audit import record_audit_event
@@ -22,10 +22,12 @@ from web.countries import localised_country_name
 from web.extensions import db
 from web.models import (
     Certificate,
+    Employee,
     Incident,
     IncidentNote,
     IncidentOutcome,
     IncidentStatus,
+    IncidentTap,
     Role,
     User,
     utcnow,
@@ -147,17 +149,57 @@ def _notify_admins(incident: Incident, opened: bool) -> None:
         enqueue(admin.id, _in_language(admin, build))
 
 
+def _incident_of_key(user: User, key: str) -> Incident | None:
+    """The incident an earlier tap with this key opened or joined (a replay)."""
+    return db.session.scalar(
+        select(Incident)
+        .join(IncidentTap, IncidentTap.incident_id == Incident.id)
+        .where(IncidentTap.user_id == user.id, IncidentTap.idempotency_key == key)
+    )
+
+
+def _open_incident_near(employee: Employee, tapped_at: datetime) -> Incident | None:
+    """The employee's open incident with a tap within INCIDENT_JOIN_MINUTES of this one."""
+    window = timedelta(minutes=current_app.config["INCIDENT_JOIN_MINUTES"])
+    if window <= timedelta(0):  # joining turned off: every tap is an incident of its own
+        return None
+    return db.session.scalar(
+        select(Incident)
+        .join(IncidentTap, IncidentTap.incident_id == Incident.id)
+        .where(
+            Incident.employee_id == employee.id,
+            Incident.status != IncidentStatus.RESOLVED.value,
+            IncidentTap.tapped_at >= tapped_at - window,
+            IncidentTap.tapped_at <= tapped_at + window,
+        )
+        .order_by(Incident.created_at.desc())
+        .limit(1)
+    )
+
+
+def tap_count(incident: Incident) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(IncidentTap).where(IncidentTap.incident_id == incident.id)
+    )
+
+
 def open_incident(
     user: User, key: str, payload: dict, now: datetime | None = None
 ) -> tuple[Incident, bool]:
-    """The incident for this tap, and whether it is new. Replays return the same incident."""
+    """The incident for this tap, and whether it is new.
+
+    A replayed key finds its incident. A new tap within INCIDENT_JOIN_MINUTES of a tap of the
+    employee's open incident joins it (one inspection, one incident): it is recorded, nobody is
+    alerted again. Only a new incident alerts the on-duty agents and the employer's admins.
+    """
     now = now or utcnow()
-    existing = db.session.scalar(
-        select(Incident).where(Incident.user_id == user.id, Incident.idempotency_key == key)
-    )
+    existing = _incident_of_key(user, key)
     if existing is not None:
         return existing, False
     employee = user.employee
+    # One tap at a time per employee, so two taps at the same moment cannot open two incidents
+    # (a row lock on PostgreSQL; SQLite serialises writers anyway).
+    db.session.execute(select(Employee.id).where(Employee.id == employee.id).with_for_update())
     today = payload["tapped_at"].date()
     choice = choose_certificate(employee, today)
     certificate = choice.certificate
@@ -167,31 +209,37 @@ def open_incident(
             raise InputError({"certificate_id": _("is not a certificate of yours")})
         certificate = chosen
     consented = user.location_consent
-    incident = Incident(
-        company_id=employee.company_id,
-        employee=employee,
-        user_id=user.id,
-        idempotency_key=key,
-        trip=choice.trip,
-        certificate=certificate,
-        country=choice.country,
-        latitude=payload["latitude"] if consented else None,
-        longitude=payload["longitude"] if consented else None,
-        tapped_at=payload["tapped_at"],
-        created_at=now,
-    )
+    incident = _open_incident_near(employee, payload["tapped_at"])
+    created = incident is None
+    if created:
+        incident = Incident(
+            company_id=employee.company_id,
+            employee=employee,
+            user_id=user.id,
+            idempotency_key=key,
+            trip=choice.trip,
+            certificate=certificate,
+            country=choice.country,
+            latitude=payload["latitude"] if consented else None,
+            longitude=payload["longitude"] if consented else None,
+            tapped_at=payload["tapped_at"],
+            created_at=now,
+        )
+    elif consented and incident.latitude is None and payload["latitude"] is not None:
+        incident.latitude, incident.longitude = payload["latitude"], payload["longitude"]
     savepoint = db.session.begin_nested()
     try:
-        db.session.add(incident)
+        tap = IncidentTap(user_id=user.id, idempotency_key=key, tapped_at=payload["tapped_at"])
+        db.session.add_all([incident, tap])
+        tap.incident = incident
         db.session.flush()
     except IntegrityError:
         # The same key at the same moment from a second request: theirs won.
         savepoint.rollback()
-        existing = db.session.scalar(
-            select(Incident).where(Incident.user_id == user.id, Incident.idempotency_key == key)
-        )
-        return existing, False
+        return _incident_of_key(user, key), False
     savepoint.commit()
+    if not created:
+        return incident, False
     for agent in _support_agents(on_duty_only=True):
         enqueue(agent.id, _in_language(agent, lambda: _alert(incident, "alert")))
     _notify_admins(incident, opened=True)
@@ -301,6 +349,54 @@ def escalate_unacknowledged(now: datetime | None = None) -> int:
     return len(due)
 
 
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    incidents: list[Incident]
+    taps: dict[int, int]  # incident id -> how many taps joined it
+    page: int
+    pages: int
+    open_count: int  # new or acknowledged, on every page
+
+
+def support_queue(page: int = 1) -> QueuePage:
+    """Every incident, a page at a time: unhandled ones first, the oldest tap first (it has
+    waited longest); then those being handled, oldest first; then resolved, the latest first."""
+    order = case(
+        (Incident.status == IncidentStatus.NEW.value, 0),
+        (Incident.status == IncidentStatus.ACKNOWLEDGED.value, 1),
+        else_=2,
+    )
+    is_open = Incident.status != IncidentStatus.RESOLVED.value
+    total = db.session.scalar(select(func.count()).select_from(Incident)) or 0
+    open_count = db.session.scalar(select(func.count()).select_from(Incident).where(is_open)) or 0
+    pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    incidents = list(
+        db.session.scalars(
+            select(Incident)
+            .order_by(
+                order,
+                case((is_open, Incident.tapped_at)).asc(),
+                Incident.resolved_at.desc(),
+                Incident.id,
+            )
+            .offset((page - 1) * QUEUE_PAGE_SIZE)
+            .limit(QUEUE_PAGE_SIZE)
+        )
+    )
+    taps = dict(
+        db.session.execute(
+            select(IncidentTap.incident_id, func.count())
+            .where(IncidentTap.incident_id.in_([i.id for i in incidents]))
+            .group_by(IncidentTap.incident_id)
+        ).all()
+    )
+    return QueuePage(incidents, taps, page, pages, open_count)
+
+
 @dataclass(frozen=True)
 class AckStats:
     count: int
@@ -340,7 +436,37 @@ def incident_status_json(incident: Incident) -> dict:
     }
 
 
+# Shared mailboxes, not people: "Support from support is handling this" helps nobody.
+ROLE_MAILBOXES = frozenset(
+    {
+        "support",
+        "help",
+        "helpdesk",
+        "service",
+        "team",
+        "info",
+        "contact",
+        "admin",
+        "operator",
+        "ops",
+        "noreply",
+        "no-reply",
+        "office",
+        "hotline",
+        "staff",
+    }
+)
+
+
 def agent_display_name(agent: User) -> str:
-    """What the employee sees of the agent: the part of the email before the first dot or @."""
+    """What the employee sees of the agent ("Maria" from maria.lopez@…), read into the pattern
+    "{name} from support is handling this."; for a shared mailbox (support@…) a translated
+    "Someone", never "Support from support". The name the agent set on their Account page
+    comes first."""
+    if agent.display_name:
+        return agent.display_name
     local = agent.email.split("@", 1)[0]
-    return local.split(".", 1)[0].capitalize()
+    first = local.replace("_", ".").replace("-", ".").split(".", 1)[0].strip("0123456789")
+    if not first or first.lower() in ROLE_MAILBOXES or "support" in first.lower():
+        return _("Someone")
+    return first.capitalize()

@@ -1,5 +1,9 @@
 """The provider's signing keys: creation, encryption at rest, rotation, retirement, revocation,
-and the published trust and revocation lists (DESIGN §4)."""
+and the published trust and revocation lists.
+
+Every key has a document class, the kind of certificate it may sign (``provisional`` or
+``official``, the QR's kind names): each class has its own active key and its own rotation, and a
+key never signs, nor vouches in any verifier for, a certificate of the other class."""
 
 from __future__ import annotations
 
@@ -18,11 +22,24 @@ from sqlalchemy.exc import IntegrityError
 import verifier
 from web.audit import record_audit_event
 from web.extensions import db
-from web.models import Certificate, CertificateStatus, KeyState, SigningKey, utcnow
+from web.models import Certificate, CertificateKind, CertificateStatus, KeyState, SigningKey, utcnow
+
+# One definition: the document classes are the verifier's kind names, and the register's
+# certificate kinds are the same words.
+DOCUMENT_CLASSES: tuple[str, ...] = verifier.DOCUMENT_CLASSES
+assert {kind.value for kind in CertificateKind} == set(DOCUMENT_CLASSES)
 
 
 class SigningKeyError(ValueError):
-    """A key operation that cannot be done (unknown kid, wrong state)."""
+    """A key operation that cannot be done (unknown kid, wrong state, wrong class)."""
+
+
+def check_document_class(document_class: str) -> str:
+    if document_class not in DOCUMENT_CLASSES:
+        raise SigningKeyError(
+            f"document class {document_class!r}: one of {', '.join(DOCUMENT_CLASSES)}"
+        )
+    return document_class
 
 
 def key_encryption_key() -> bytes:
@@ -62,8 +79,9 @@ def public_key_of(key: SigningKey) -> ec.EllipticCurvePublicKey:
     return public_key
 
 
-def create_signing_key(*, activate: bool) -> SigningKey:
-    """A new P-256 key, published at once (in the trust list before it ever signs)."""
+def create_signing_key(document_class: str, *, activate: bool) -> SigningKey:
+    """A new P-256 key of a class, published at once (in the trust list before it ever signs)."""
+    check_document_class(document_class)
     private_key = ec.generate_private_key(ec.SECP256R1())
     public_key = private_key.public_key()
     kid = verifier.kid_text(verifier.kid_for_public_key(public_key))
@@ -75,6 +93,7 @@ def create_signing_key(*, activate: bool) -> SigningKey:
         ),
         private_key_encrypted=_encrypt_private_key(private_key, kid),
         state=KeyState.ACTIVE.value if activate else KeyState.PUBLISHED.value,
+        document_class=document_class,
         active_marker=1 if activate else None,
         created_at=now,
         published_at=now,
@@ -85,27 +104,47 @@ def create_signing_key(*, activate: bool) -> SigningKey:
         "key.created",
         object_type="signing_key",
         object_id=kid,
-        message="active" if activate else "published",
+        message=f"{document_class}, {'active' if activate else 'published'}",
     )
     return key
 
 
-def active_signing_key() -> SigningKey:
-    """The key that signs now. The very first call creates one (the first start of the app)."""
-    key = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+def _current_active_key(document_class: str) -> SigningKey | None:
+    return db.session.scalar(
+        select(SigningKey).where(
+            SigningKey.document_class == document_class, SigningKey.active_marker == 1
+        )
+    )
+
+
+def active_signing_key(document_class: str) -> SigningKey:
+    """The key that signs certificates of this class now. The first call for a class creates
+    its first key (the first start of the app, the first official certificate)."""
+    check_document_class(document_class)
+    key = _current_active_key(document_class)
     if key is not None:
         return key
     savepoint = db.session.begin_nested()
     try:
-        key = create_signing_key(activate=True)
+        key = create_signing_key(document_class, activate=True)
         savepoint.commit()
         return key
     except IntegrityError:
-        # Another worker created the first key at the same moment: use theirs.
+        # Another worker created the first key of this class at the same moment: use theirs.
         savepoint.rollback()
-        key = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+        key = _current_active_key(document_class)
         assert key is not None
         return key
+
+
+def check_key_may_sign(key: SigningKey, kind: str) -> None:
+    """Refuse, never sign silently: only the active key of the certificate's kind's class."""
+    if key.document_class != kind:
+        raise SigningKeyError(
+            f"key {key.kid} signs {key.document_class} certificates, not {kind} ones"
+        )
+    if key.state != KeyState.ACTIVE.value or key.active_marker is None:
+        raise SigningKeyError(f"key {key.kid} is {key.state}; only the active key signs")
 
 
 def get_key(kid: str) -> SigningKey:
@@ -122,14 +161,14 @@ def _retire(key: SigningKey, now: datetime) -> None:
 
 
 def activate_key(kid: str) -> SigningKey:
-    """Make a published key the signing key; the previous active key retires."""
+    """Make a published key the signing key of its class; that class's active key retires."""
     key = get_key(kid)
     if key.state != KeyState.PUBLISHED.value:
         raise SigningKeyError(
             f"key {key.kid} is {key.state}; only a published key can become active"
         )
     now = utcnow()
-    current = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
+    current = _current_active_key(key.document_class)
     if current is not None:
         _retire(current, now)
         db.session.flush()  # free the active marker before taking it
@@ -140,17 +179,19 @@ def activate_key(kid: str) -> SigningKey:
     return key
 
 
-def rotate_keys() -> tuple[SigningKey, SigningKey | None]:
-    """Publish a new key and make it active; the old active key retires (it keeps verifying)."""
-    old = db.session.scalar(select(SigningKey).where(SigningKey.active_marker == 1))
-    new = create_signing_key(activate=False)
+def rotate_keys(document_class: str) -> tuple[SigningKey, SigningKey | None]:
+    """Publish a new key of the class and make it active; the class's old active key retires
+    (it keeps verifying). The other class's key is not touched."""
+    check_document_class(document_class)
+    old = _current_active_key(document_class)
+    new = create_signing_key(document_class, activate=False)
     db.session.flush()
     activate_key(new.kid)
     record_audit_event(
         "key.rotated",
         object_type="signing_key",
         object_id=new.kid,
-        message=f"replaces {old.kid}" if old else "first key",
+        message=f"{document_class}: " + (f"replaces {old.kid}" if old else "first key"),
     )
     return new, old
 
@@ -170,7 +211,8 @@ def retire_key(kid: str) -> SigningKey:
 
 
 def revoke_key(kid: str, reason: str = "") -> SigningKey:
-    """A revoked key never verifies again. If it was active, a new key takes over at once."""
+    """A revoked key never verifies again. If it was active, a new key of its class takes over
+    at once."""
     key = get_key(kid)
     if key.state == KeyState.REVOKED.value:
         return key
@@ -182,7 +224,7 @@ def revoke_key(kid: str, reason: str = "") -> SigningKey:
     record_audit_event("key.revoked", object_type="signing_key", object_id=key.kid)
     if was_active:
         db.session.flush()
-        create_signing_key(activate=True)
+        create_signing_key(key.document_class, activate=True)
     return key
 
 
@@ -197,7 +239,8 @@ def _last_valid_day_signed_by() -> dict[str, date]:
 
 def trust_list_document(today: date | None = None) -> dict:
     """keys.json: every key that may verify — published, active, and retired keys while a
-    certificate they signed is still within its dates. Revoked keys never appear."""
+    certificate they signed is still within its dates — with its document class. Revoked keys
+    never appear."""
     today = today or utcnow().date()
     last_days = _last_valid_day_signed_by()
     entries = []
@@ -209,7 +252,7 @@ def trust_list_document(today: date | None = None) -> dict:
     for key in keys:
         if key.state == KeyState.RETIRED.value:
             last = last_days.get(key.kid)
-            # One day of grace: the last day ends at 24:00 UTC−12 (DESIGN §4).
+            # One day of grace: the last day ends at 24:00 UTC−12 (verifier/FORMAT.md §3).
             if last is None or last + timedelta(days=1) < today:
                 continue
         entries.append(
@@ -218,6 +261,7 @@ def trust_list_document(today: date | None = None) -> dict:
                 key.state,
                 key.activated_at or key.published_at,
                 key.retired_at,
+                document_class=key.document_class,
             )
         )
     return verifier.keys_document(entries)

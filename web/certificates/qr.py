@@ -14,7 +14,8 @@ QUIET_ZONE = 4  # modules of white around the code, as ISO/IEC 18004 requires
 def qr_matrix(
     text: str, error_correction: int = qrcode.constants.ERROR_CORRECT_M
 ) -> list[list[bool]]:
-    """The modules of the QR for ``text`` (alphanumeric mode, DESIGN §4), quiet zone included."""
+    """The modules of the QR for ``text`` (alphanumeric mode, verifier/FORMAT.md §1), quiet
+    zone included."""
     qr = qrcode.QRCode(error_correction=error_correction, border=QUIET_ZONE)
     qr.add_data(QRData(text, mode=MODE_ALPHA_NUM))
     qr.make(fit=True)

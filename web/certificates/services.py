@@ -7,6 +7,7 @@ verification code. Every issue, import and revocation writes an AuditEvent.
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,18 +16,20 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import verifier
 from verifier.ids import crockford_text, crockford_value
 from web.audit import record_audit_event
-from web.certificates.keys import active_signing_key, private_key_of
+from web.certificates.institutions import OTHER, institutions_by_code, validate_institution
+from web.certificates.keys import active_signing_key, check_key_may_sign, private_key_of
 from web.extensions import db
 from web.models import (
     AuditEvent,
     Certificate,
     CertificateKind,
+    CertificateRequest,
     CertificateStatus,
     DocumentType,
     Employee,
@@ -70,6 +73,8 @@ class CertificateInput:
     valid_to: date
     issuing_institution: str | None = None
     authority_reference: str | None = None
+    # When the institution is not on the list (web/certificates/institutions.py): why.
+    institution_other_justification: str | None = None
 
 
 def validate_certificate_input(raw: dict[str, Any], *, official: bool) -> CertificateInput:
@@ -92,13 +97,23 @@ def validate_certificate_input(raw: dict[str, Any], *, official: bool) -> Certif
         max_days=MAX_VALIDITY_DAYS,
         too_long=_("makes the certificate longer than five years"),
     )
-    institution = " ".join(str(raw.get("issuing_institution") or "").split()) or None
     reference = " ".join(str(raw.get("authority_reference") or "").split()) or None
-    if official and not institution:
-        errors["issuing_institution"] = _("is required for an official certificate")
-    for key, value in (("issuing_institution", institution), ("authority_reference", reference)):
-        if value and len(value) > 120:
-            errors[key] = _("is longer than %(n)d characters", n=120)
+    if reference and len(reference) > 120:
+        errors["authority_reference"] = _("is longer than %(n)d characters", n=120)
+    institution = None
+    if official:
+        if not str(raw.get("issuing_institution") or "").strip():
+            errors["issuing_institution"] = _("is required for an official certificate")
+        else:
+            try:
+                institution = validate_institution(
+                    raw.get("issuing_institution"),
+                    raw.get("institution_other"),
+                    raw.get("institution_other_justification"),
+                    state=legislation or None,
+                )
+            except InputError as exc:
+                errors.update(exc.errors)
     if errors:
         raise InputError(errors)
     assert valid_from is not None and valid_to is not None
@@ -108,8 +123,9 @@ def validate_certificate_input(raw: dict[str, Any], *, official: bool) -> Certif
         states,
         valid_from,
         valid_to,
-        institution if official else None,
+        institution.value if institution else None,
         reference,
+        institution.justification if institution else None,
     )
 
 
@@ -175,17 +191,21 @@ def claims_for(certificate: Certificate) -> verifier.CertificateClaims:
 
 
 def sign_certificate(certificate: Certificate) -> None:
-    """Sign the certificate's claims with the active key and keep the QR text."""
-    key = active_signing_key()
-    cose = verifier.sign_certificate(claims_for(certificate), private_key_of(key))
+    """Sign the certificate's claims with the active key of its kind's class and keep the QR
+    text. The key that signs provisional statements never signs an official record."""
+    claims = claims_for(certificate)
+    key = active_signing_key(claims.kind)
+    check_key_may_sign(key, claims.kind)
+    cose = verifier.sign_certificate(claims, private_key_of(key))
     certificate.qr_text = verifier.qr_text(cose, current_app.config["PUBLIC_BASE_URL"])
     certificate.signing_kid = key.kid
 
 
 def resign_certificates(kid: str, *, today: date) -> list[Certificate]:
-    """After a key compromise: sign again, with the active key, every certificate in use that
-    ``kid`` signed (not withdrawn, not yet ended). Same certificate, same claims, a new signature;
-    the old QR stays void with the revoked key, the wallet shows the new one when next online."""
+    """After a key compromise: sign again, with the active key of its class, every certificate in
+    use that ``kid`` signed (not withdrawn, not waiting for review, not yet ended). Same
+    certificate, same claims, a new signature; the old QR stays void with the revoked key, the
+    wallet shows the new one when next online."""
     from web.certificates.keys import SigningKeyError, get_key
 
     key = get_key(kid)
@@ -196,7 +216,13 @@ def resign_certificates(kid: str, *, today: date) -> list[Certificate]:
             select(Certificate)
             .where(
                 Certificate.signing_kid == key.kid,
-                Certificate.status != CertificateStatus.WITHDRAWN.value,
+                Certificate.status.not_in(
+                    (
+                        CertificateStatus.WITHDRAWN.value,
+                        CertificateStatus.PENDING_REVIEW.value,
+                        CertificateStatus.REJECTED.value,
+                    )
+                ),
                 Certificate.valid_to >= today,
             )
             .order_by(Certificate.id)
@@ -209,7 +235,13 @@ def resign_certificates(kid: str, *, today: date) -> list[Certificate]:
 
 
 def _new_certificate(
-    employee: Employee, trip: Trip | None, data: CertificateInput, kind: str, actor: User | None
+    employee: Employee,
+    trip: Trip | None,
+    data: CertificateInput,
+    kind: str,
+    actor: User | None,
+    *,
+    status: str = CertificateStatus.ACTIVE.value,
 ) -> Certificate:
     if trip is not None and trip.employee_id != employee.id:
         raise InputError({"trip": _("This trip belongs to another employee.")})
@@ -226,13 +258,18 @@ def _new_certificate(
         valid_to=data.valid_to,
         issuing_institution=data.issuing_institution,
         authority_reference=data.authority_reference,
-        status=CertificateStatus.ACTIVE.value,
+        institution_other_justification=data.institution_other_justification,
+        status=status,
         verification_code=new_verification_code(),
         created_by_id=actor.id if actor else None,
     )
     db.session.add(certificate)
     try:
-        sign_certificate(certificate)  # refuses claims the QR format cannot carry
+        if status == CertificateStatus.ACTIVE.value:
+            sign_certificate(certificate)  # refuses claims the QR format cannot carry
+        else:
+            # Signed only once confirmed, but refused now if the QR format could not carry it.
+            verifier.validate_claims(claims_for(certificate))
     except ValueError as exc:
         db.session.expunge(certificate)
         raise InputError({"certificate": str(exc)}) from None
@@ -273,6 +310,13 @@ def _audit_issue(action: str, certificate: Certificate, actor: User | None) -> N
     if c.valid_from < utcnow().date():
         # Back-dating is allowed (the trip may have started) but always visible in the audit.
         _audit("certificate.backdated", c, actor, f"valid from {c.valid_from.isoformat()}")
+
+
+def _check_may_supersede(old: Certificate, employee: Employee) -> None:
+    if old.employee_id != employee.id:
+        raise InputError(
+            {"supersedes": _("The certificate to replace belongs to another employee.")}
+        )
 
 
 def _supersede(old: Certificate | None, new: Certificate, actor: User | None) -> None:
@@ -390,12 +434,123 @@ def extend_certificate(old: Certificate, new_valid_to: date, *, actor: User | No
     )
 
 
-def check_pdf(content: bytes) -> None:
-    """A PDF by its file signature: `%PDF-` at the start and an `%%EOF` marker at the end."""
+# The employee fields a certificate's QR carries: a change to any of them re-issues it.
+SIGNED_IDENTITY_FIELDS = (
+    "family_name",
+    "given_names",
+    "family_name_ascii",
+    "given_names_ascii",
+    "birth_date",
+)
+
+
+def reissue_for_identity_change(
+    employee: Employee, *, actor: User | None, today: date
+) -> tuple[list[Certificate], list[Certificate]]:
+    """After the employee's signed identity changed: every current provisional certificate is
+    re-issued with the new identity and supersedes the old one (which then answers
+    "superseded"). Official ones keep the identity printed on the authority's document.
+
+    Returns (the new provisional certificates, the official certificates left as they are).
+    """
+    current = [
+        c
+        for c in db.session.scalars(
+            select(Certificate).where(
+                Certificate.employee_id == employee.id,
+                Certificate.status == CertificateStatus.ACTIVE.value,
+                Certificate.valid_to >= today,
+            )
+        )
+        if c.qr_text  # never signed (e.g. waiting for review): nothing carries the old identity
+    ]
+    reissued: list[Certificate] = []
+    for old in (c for c in current if c.kind == CertificateKind.PROVISIONAL.value):
+        data = CertificateInput(
+            old.document_type,
+            old.legislation_state,
+            old.work_state_list,
+            old.valid_from,
+            old.valid_to,
+        )
+        new = _new_certificate(employee, old.trip, data, CertificateKind.PROVISIONAL.value, actor)
+        _flush_unique(new)
+        _supersede(old, new, actor)
+        _audit("certificate.reissued", new, actor, f"identity changed; replaces {old.id}")
+        # A request filed for the meantime follows the new certificate (its refusal withdraws
+        # it, the authority's document supersedes it).
+        for column in ("provisional_certificate_id", "previous_certificate_id"):
+            db.session.execute(
+                update(CertificateRequest)
+                .where(getattr(CertificateRequest, column) == old.id)
+                .values({column: new.id})
+            )
+        reissued.append(new)
+    official = [c for c in current if c.kind == CertificateKind.OFFICIAL.value]
+    return reissued, official
+
+
+class DocumentRefused(InputError):
+    """The uploaded file is not accepted as the authority's PDF (too large, not a PDF)."""
+
+    def __init__(self, message: str, *, reason: str, too_large: bool = False) -> None:
+        super().__init__({"document": message})
+        self.reason = reason  # for the audit trail: no content, no file name
+        self.too_large = too_large
+
+
+def check_pdf(content: bytes) -> int:
+    """A well-formed, unencrypted PDF of at least one page, at most 10 MB, as pypdf parses it
+    (a magic-bytes check lets anything through). Returns the page count."""
+    from pypdf import PdfReader
+
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise InputError({"document": _("The file is larger than 10 MB.")})
-    if not content.startswith(b"%PDF-") or b"%%EOF" not in content[-2048:]:
-        raise InputError({"document": _("The file is not a PDF document.")})
+        raise DocumentRefused(
+            _("The authority's document is larger than 10 MB."), reason="too_large", too_large=True
+        )
+    not_a_pdf = _("The authority's document is not a readable PDF file.")
+    if not content.startswith(b"%PDF-"):
+        raise DocumentRefused(not_a_pdf, reason="not_pdf")
+    try:
+        # Not strict: authorities' PDFs often carry a wrong xref offset that pypdf repairs;
+        # what it cannot parse (no trailer, no page tree, broken objects) is refused.
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            raise DocumentRefused(
+                _("The authority's document is encrypted: upload a copy without a password."),
+                reason="encrypted",
+            )
+        pages = len(reader.pages)
+        for page in reader.pages:
+            page.mediabox  # noqa: B018 - parses every page object, not just the count
+    except DocumentRefused:
+        raise
+    except Exception:  # pypdf raises many kinds of errors on broken files
+        raise DocumentRefused(not_a_pdf, reason="malformed") from None
+    if pages < 1:
+        raise DocumentRefused(_("The authority's document has no page."), reason="no_page")
+    return pages
+
+
+def check_document_upload(content: bytes, *, actor: User | None, employee: Employee) -> int:
+    """check_pdf, writing one audit event for a refused file (the caller rolls back the rest,
+    so the event is committed here, like the issue throttle's)."""
+    try:
+        return check_pdf(content)
+    except DocumentRefused as exc:
+        db.session.rollback()
+        record_audit_event(
+            "certificate.document_refused",
+            outcome="denied",
+            object_type="employee",
+            object_id=employee.id,
+            company_id=employee.company_id,
+            actor_id=actor.id if actor else None,
+            actor_role=actor.role if actor else "cli",
+            message=exc.reason,
+        )
+        db.session.commit()
+        raise
 
 
 def documents_root() -> Path:
@@ -412,11 +567,28 @@ def import_official_certificate(
     trip: Trip | None = None,
     supersedes: Certificate | None = None,
 ) -> Certificate:
-    """Record the authority's A1/CoC: its metadata, and its PDF kept outside static/."""
+    """Record the authority's A1/CoC: its metadata, and its PDF kept outside static/.
+
+    It waits for the provider's review (``pending_review``): unsigned, in no QR, answered by no
+    verification page, covering no trip, until a reviewer other than its recorder confirms it
+    (web/certificates/review.py); that also replaces ``supersedes``. The PDF is checked before
+    anything is stored.
+    """
     _check_may_manage(actor, employee)
+    _check_institution(data)
     if document is not None:
-        check_pdf(document)
-    certificate = _new_certificate(employee, trip, data, CertificateKind.OFFICIAL.value, actor)
+        check_document_upload(document, actor=actor, employee=employee)
+    if supersedes is not None:
+        _check_may_supersede(supersedes, employee)
+    certificate = _new_certificate(
+        employee,
+        trip,
+        data,
+        CertificateKind.OFFICIAL.value,
+        actor,
+        status=CertificateStatus.PENDING_REVIEW.value,
+    )
+    certificate.supersedes_id = supersedes.id if supersedes is not None else None
     if document is not None:
         digest = hashlib.sha256(document).hexdigest()
         relative = Path(str(employee.company_id)) / f"{certificate.id}-{digest[:16]}.pdf"
@@ -429,9 +601,23 @@ def import_official_certificate(
         certificate.document_sha256 = digest
         certificate.document_filename = Path(filename or "certificate.pdf").name[:255]
     _flush_unique(certificate)
-    _supersede(supersedes, certificate, actor)
     _audit_issue("certificate.imported", certificate, actor)
     return certificate
+
+
+def _check_institution(data: CertificateInput) -> None:
+    """Every way in (form, filing, demo) names a listed institution, or justifies another."""
+    if not data.issuing_institution:
+        raise InputError({"issuing_institution": _("is required for an official certificate")})
+    if data.issuing_institution in institutions_by_code():
+        validate_institution(data.issuing_institution, None, None, state=data.legislation_state)
+    else:
+        validate_institution(
+            OTHER,
+            data.issuing_institution,
+            data.institution_other_justification,
+            state=data.legislation_state,
+        )
 
 
 def revoke_certificate(certificate: Certificate, reason: str, *, actor: User | None) -> Certificate:
@@ -462,9 +648,13 @@ def document_file(certificate: Certificate) -> Path | None:
 # --- which certificate covers what ---------------------------------------------------------------
 
 
+PROVING_STATUSES = frozenset({CertificateStatus.ACTIVE.value, CertificateStatus.SUPERSEDED.value})
+
+
 def is_in_force(certificate: Certificate) -> bool:
-    """Not withdrawn. A superseded certificate still proves coverage for its own dates."""
-    return certificate.status != CertificateStatus.WITHDRAWN.value
+    """Signed and not withdrawn (an official one waiting for review, or rejected, proves
+    nothing). A superseded certificate still proves coverage for its own dates."""
+    return certificate.status in PROVING_STATUSES
 
 
 def covers(certificate: Certificate, state: str, first_day: date, last_day: date) -> bool:

@@ -7,8 +7,10 @@ without reading Python:
 - ``coordination.json``: EU-27, EEA (IS, LI, NO), CH and GB with their legal bases; the EL/UK
   aliases; territories that are part of a Member State; the telework framework agreement's
   signatories; certificate issuers; home cover where no treaty exists.
-- ``bilateral_agreements.json``: agreements per home state with partner states outside the
-  coordination area, their maximum posting periods where confirmed (``null`` otherwise).
+- ``bilateral_agreements.json``: the versioned catalogue of agreements per home state with
+  partner states outside the coordination area: completeness of each state's list, and per entry
+  its public source, the dates it applies, its maximum posting period where confirmed (``null``
+  otherwise). How it is built and its sources: ``docs/agreements.md``.
 
 Standard library only: the Flask app, the CLI and the tests import this without an application.
 """
@@ -25,7 +27,7 @@ from typing import Any, Literal
 _DATA = Path(__file__).parent / "data"
 
 Group = Literal["EU", "EEA", "CH", "GB"]
-TreatyStatus = Literal["coordination", "bilateral", "unconfirmed", "none", "unknown"]
+TreatyStatus = Literal["coordination", "bilateral", "unconfirmed", "none", "unknown", "not_yet"]
 
 # 883/2004 reaches the whole EU, the EEA and Switzerland; the UK is coordinated separately (TCA).
 COORDINATION_883_GROUPS: frozenset[str] = frozenset({"EU", "EEA", "CH"})
@@ -63,7 +65,7 @@ def _alias_map() -> dict[str, str]:
 
 
 def aliases() -> dict[str, str]:
-    """Non-ISO codes accepted as input: EL → GR (EU usage, legal-rules §1), UK → GB."""
+    """Non-ISO codes accepted as input: EL → GR (EU usage), UK → GB."""
     return dict(_alias_map())
 
 
@@ -143,23 +145,18 @@ def in_883_area(code: str) -> bool:
 
 
 def coordination_gap(states: set[str]) -> str | None:
-    """Why coordinated ``states`` are not linked by an instrument the sources confirm, else None.
+    """The message id saying why coordinated ``states`` are not linked by an instrument the
+    sources confirm, else None.
 
-    The TCA Protocol does not cover IS, LI, NO or CH, and UK–EFTA arrangements were not verified
-    (legal-rules §1); relations between CH and IS/LI/NO run under the EFTA Convention, which is not
-    in the sources either.
+    The TCA Protocol does not cover IS, LI, NO or CH, and UK–EFTA arrangements were not verified;
+    relations between CH and IS/LI/NO run under the EFTA Convention, which is not in the sources
+    either.
     """
     groups = {group_of(s) for s in states}
     if "GB" in groups and groups & {"EEA", "CH"}:
-        return (
-            "The EU–UK Trade and Cooperation Agreement does not cover Iceland, Liechtenstein, "
-            "Norway or Switzerland, and the UK–EFTA arrangements were not verified."
-        )
+        return "scope.uk_efta"  # message ids (web/coverage/messages.py)
     if {"EEA", "CH"} <= groups:
-        return (
-            "Relations between Switzerland and Iceland, Liechtenstein or Norway run under the "
-            "EFTA Convention, which the sources do not cover."
-        )
+        return "scope.ch_eea"
     return None
 
 
@@ -175,13 +172,15 @@ def institution(code: str) -> str:
     """Who issues the A1/CoC for ``code``'s legislation (a sourced name, else a generic one)."""
     entry = _coordination()["institutions"].get(code)
     if isinstance(entry, dict):
-        return f"{entry['name']} — {country_name(code)}"
+        return f"{entry['name']} ({code})"
     return f"the competent institution of {label(code)}"
 
 
-def home_cover_without_treaty(code: str) -> str | None:
-    entry = _coordination()["home_cover_without_treaty"].get(code)
-    return entry["text"] if isinstance(entry, dict) else None
+def home_cover_message(code: str) -> str | None:
+    """The message id saying what ``code``'s own law may offer where no agreement applies."""
+    entry = _bilateral().get(code) or {}
+    cover = entry.get("no_treaty_cover")
+    return cover["message"] if isinstance(cover, dict) else None
 
 
 # --------------------------------------------------------------------------- bilateral agreements
@@ -189,7 +188,7 @@ def home_cover_without_treaty(code: str) -> str | None:
 
 @dataclass(frozen=True)
 class Agreement:
-    """One bilateral agreement as stored in ``bilateral_agreements.json``."""
+    """One bilateral agreement (one version of it) as stored in ``bilateral_agreements.json``."""
 
     home: str
     partner: str
@@ -198,15 +197,35 @@ class Agreement:
     no_fixed_limit: bool
     extension: dict[str, Any] | None
     beyond_maximum: str | None
+    beyond_maximum_source: str | None
     detached_worker_rule: bool | None
-    scope: str | None
+    # Shown to the reader: message ids with parameters (web/coverage/messages.py), never prose.
+    scope: dict[str, Any] | None
     nationality_limit: tuple[str, ...] | None
-    note: str | None
+    note: dict[str, Any] | None
     source: str
+    applies_from: date | None = None
+    applies_until: date | None = None
+    employees: bool | None = True
+    self_employed: bool | None = None
+    article: str | None = None
 
     @property
     def name(self) -> str:
         return f"{country_name(self.home)}–{country_name(self.partner)} social security agreement"
+
+    @property
+    def citation(self) -> str:
+        """How the agreement is cited in a rule: 'Agreement FR–US (Art 6(2))'."""
+        pair = f"{self.home}–{self.partner}"
+        return f"Agreement {pair}, {self.article}" if self.article else f"Agreement {pair}"
+
+    def in_force_on(self, day: date | None) -> bool:
+        if day is None:
+            return True
+        if self.applies_from is not None and day < self.applies_from:
+            return False
+        return not (self.applies_until is not None and day > self.applies_until)
 
 
 @dataclass(frozen=True)
@@ -216,17 +235,25 @@ class Treaty:
     status: ``coordination`` (EU/EEA/CH/UK instrument), ``bilateral`` (an agreement is stored),
     ``unconfirmed`` (the sources name the partner without confirming the agreement),
     ``none`` (the home state's stored list is complete and the partner is not on it),
-    ``unknown`` (no complete list covers the pair: the catalogue cannot say).
+    ``unknown`` (no complete list covers the pair: the catalogue cannot say),
+    ``not_yet`` (an agreement is stored but did not apply on the trip's first day).
     """
 
     status: TreatyStatus
     agreement: Agreement | None = None
-    note: str | None = None
+    # A message id (coordination gap), a message with parameters (catalogue), or an ISO date.
+    note: str | dict[str, Any] | None = None
     source: str | None = None
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def _agreement(home: str, partner: str, raw: dict[str, Any]) -> Agreement:
     limit = raw.get("nationality_limit")
+    state = _bilateral()[home]
+    own = raw.get("beyond_maximum")
     return Agreement(
         home=home,
         partner=partner,
@@ -234,33 +261,77 @@ def _agreement(home: str, partner: str, raw: dict[str, Any]) -> Agreement:
         max_posting_months=raw["max_posting_months"],
         no_fixed_limit=raw["no_fixed_limit"],
         extension=raw["extension"],
-        beyond_maximum=raw["beyond_maximum"] or _bilateral()[home]["beyond_maximum"],
+        beyond_maximum=own or state.get("beyond_maximum"),
+        beyond_maximum_source=None if own else state.get("beyond_maximum_source"),
         detached_worker_rule=raw["detached_worker_rule"],
         scope=raw["scope"],
         nationality_limit=tuple(limit) if limit else None,
         note=raw["note"],
         source=raw["source"],
+        applies_from=_day(raw.get("applies_from")),
+        applies_until=_day(raw.get("applies_until")),
+        employees=raw.get("employees", True),
+        self_employed=raw.get("self_employed"),
+        article=raw.get("article"),
     )
+
+
+def _versions(home: str, partner: str, raw: Any) -> list[Agreement]:
+    items = raw if isinstance(raw, list) else [raw]
+    return [_agreement(home, partner, item) for item in items]
+
+
+def catalogue_version() -> str:
+    """The catalogue's version (the date of its last review)."""
+    return str(_load("bilateral_agreements.json")["version"])
 
 
 def bilateral_home_states() -> frozenset[str]:
     return frozenset(_bilateral())
 
 
-def agreements_of(home: str) -> dict[str, Agreement]:
-    """The stored agreements of ``home`` by partner code (empty when none are stored)."""
+def catalogue_state(home: str) -> dict[str, Any] | None:
+    """The raw catalogue entry of ``home`` (completeness, sources), or None."""
+    return _bilateral().get(home)
+
+
+def is_complete(home: str) -> bool:
+    entry = _bilateral().get(home)
+    return bool(entry and entry["complete"])
+
+
+def agreement_versions(home: str) -> dict[str, list[Agreement]]:
+    """Every stored version of every agreement of ``home``, by partner code."""
     entry = _bilateral().get(home)
     if not entry:
         return {}
-    return {p: _agreement(home, p, raw) for p, raw in entry["agreements"].items()}
+    return {p: _versions(home, p, raw) for p, raw in entry["agreements"].items()}
 
 
-def bilateral_agreement(home: str, partner: str) -> Agreement | None:
-    """The stored agreement between ``home`` and ``partner``, looked up from either side."""
+def agreements_of(home: str, on: date | None = None) -> dict[str, Agreement]:
+    """The stored agreements of ``home`` by partner code, the version in force ``on`` (default:
+    the latest version); empty when none are stored."""
+    found: dict[str, Agreement] = {}
+    for partner, versions in agreement_versions(home).items():
+        chosen = _pick(versions, on)
+        if chosen is not None:
+            found[partner] = chosen
+    return found
+
+
+def _pick(versions: list[Agreement], on: date | None) -> Agreement | None:
+    if on is None:
+        return versions[-1]
+    return next((v for v in versions if v.in_force_on(on)), None)
+
+
+def bilateral_agreement(home: str, partner: str, on: date | None = None) -> Agreement | None:
+    """The stored agreement between ``home`` and ``partner`` (looked up from either side), in
+    the version in force ``on`` (default: the latest)."""
     for a, b in ((home, partner), (partner, home)):
         entry = _bilateral().get(a)
         if entry and b in entry["agreements"]:
-            return _agreement(a, b, entry["agreements"][b])
+            return _pick(_versions(a, b, entry["agreements"][b]), on)
     return None
 
 
@@ -269,14 +340,26 @@ def quebec_agreement(home: str) -> Agreement | None:
     return agreements_of(home).get("CA-QC")
 
 
-def treaty_between(home: str, destination: str) -> Treaty:
-    """Which instrument, if any, links ``home`` and ``destination`` (see :class:`Treaty`)."""
+def treaty_between(home: str, destination: str, on: date | None = None) -> Treaty:
+    """Which instrument, if any, links ``home`` and ``destination`` on the day ``on``
+    (see :class:`Treaty`)."""
     home, destination = member_state_of(home), member_state_of(destination)
     if is_coordinated(home) and is_coordinated(destination):
         gap = coordination_gap({home, destination})
         return Treaty("unknown", note=gap) if gap else Treaty("coordination")
-    found = bilateral_agreement(home, destination)
-    if found:
+    latest = bilateral_agreement(home, destination)
+    if latest is not None:
+        found = bilateral_agreement(home, destination, on)
+        if found is None:
+            first = min(
+                (
+                    v.applies_from
+                    for v in agreement_versions(latest.home)[latest.partner]
+                    if v.applies_from
+                ),
+                default=None,
+            )
+            return Treaty("not_yet", agreement=latest, note=first.isoformat() if first else None)
         return Treaty("bilateral", agreement=found, source=found.source)
     for a, b in ((home, destination), (destination, home)):
         entry = _bilateral().get(a)
@@ -285,6 +368,11 @@ def treaty_between(home: str, destination: str) -> Treaty:
             return Treaty("unconfirmed", note=raw["note"], source=raw["source"])
     for a in (home, destination):
         entry = _bilateral().get(a)
-        if entry and entry["partner_list_complete"]:
-            return Treaty("none", source=entry["partner_list_source"])
+        if entry and entry["complete"]:
+            return Treaty("none", source=entry["completeness_source"])
+    entry = _bilateral().get(home)
+    if entry:
+        return Treaty(
+            "unknown", note=entry.get("incomplete_reason"), source=entry["completeness_source"]
+        )
     return Treaty("unknown")

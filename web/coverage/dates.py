@@ -1,4 +1,4 @@
-"""Inclusive date periods, counted the way legal-rules.md §3 counts them.
+"""Inclusive date periods, counted the way the institutions count them (Art 12 limits).
 
 Dates are inclusive. A period of N months starting on ``start`` ends on ``start + N months − 1
 day``; a trip fits within N months when its end date is on or before that day. So 2025-01-01 to

@@ -1,12 +1,12 @@
 """The applicable-legislation engine: whose social security covers a trip, and which certificate.
 
-Built to ``/work/shared/domain/legal-rules.md`` (cited as "legal-rules §n"). Each rule family is a
-small function named after its article, so a lawyer can read the decision in the order the
-regulation takes it:
+Each rule family is a small function named after its article, so a lawyer can read the decision
+in the order the regulation takes it:
 
 1. instrument: EU/EEA/CH → Reg. 883/2004 (:func:`_instrument`); GB → TCA Protocol, or the
    Withdrawal Agreement for a situation running since before 2021; any other pair → a bilateral
-   agreement (:func:`_bilateral`) or none (:func:`_no_treaty`);
+   agreement of the catalogue (:func:`_bilateral`, ``docs/agreements.md``) or none
+   (:func:`_no_treaty`);
 2. a temporary trip is a posting (:func:`_posting_employed_art12_1`,
    :func:`_posting_self_employed_art12_2`); a regular pattern is work in two or more states
    (:func:`_employed_art13_1`, :func:`_self_employed_art13_2`,
@@ -15,23 +15,32 @@ regulation takes it:
    :func:`_telework_framework_agreement`);
 4. the certificate is issued by the competent institution of the state whose legislation applies.
 
+Every reason and warning is a message id with parameters (:mod:`web.coverage.messages`); the
+answer opens with one plain sentence (``summary``) before the legal detail.
+
 Inputs (after :func:`web.coverage.validation.validate_case`):
 
 - ``home_state`` is the sending state: the employer's state for an employed posting, the state
   where a self-employed person normally works; for regular multi-state work it is the employer's
-  state, and for the self-employed the state of the fixed place of business. It is also the state
-  whose legislation an individual Art 16 agreement keeps.
+  state. It is also the state whose legislation an individual Art 16 agreement keeps.
+- ``trip.original_end_date``: the end first notified. A posting notified within the limit and
+  extended beyond it is split into segments (home legislation up to the limit, then the state of
+  work); one foreseen beyond the limit from the outset is not a posting at all.
+- ``previous_legislation_state`` and ``prior_insurance_months``: 987/2009 Art 14(1) ("immediately
+  before"): another state's legislation, or no insurance at all, rules Art 12 out.
+- ``fixed_place_of_business``: the state of a self-employed person's fixed place of business
+  (987/2009 Art 14(9)); without it the home state is assumed, with a warning.
 - ``art16_request`` (true/false) says the employer and employee ask for an Art 16 exception: in
   multi-state work, the joint request under the telework framework agreement; for a posting, the
   wish to request a derogation. It changes warnings and triggers the framework agreement; it never
   decides a case alone. ``art16_agreement`` says where an individual agreement stands: ``none``,
   ``requested`` (filed, not decided) or ``granted``.
 
-Cases answered ``review_required`` (the rules need an individual assessment; never a guess):
+Cases answered ``review_required`` (the rules leave them to an institution; never a guess):
 
-1. Prior insurance of less than one month before a posting (987 Art 14(1): "immediately before";
-   institutions read at least one month; shorter periods are assessed case by case), or a person
-   recruited for the posting whose prior insurance is not given.
+1. Prior insurance of more than zero and less than one month in the sending state (987 Art 14(1):
+   "immediately before"; institutions read at least one month and assess shorter periods case by
+   case), or a person recruited for the posting whose prior insurance is not given.
 2. A self-employed posting after less than about 2 months of activity in the home state (Art 12(2)
    "for some time"; the 2-month figure is guidance only).
 3. A third-country national where Denmark, Switzerland, Iceland, Liechtenstein or Norway is
@@ -42,25 +51,25 @@ Cases answered ``review_required`` (the rules need an individual assessment; nev
    arrangements not verified), and Switzerland with Iceland, Liechtenstein or Norway (EFTA
    Convention, not in the sources).
 6. A trip that starts before the instrument applied (883/2004 before 1 May 2010; CH before
-   1 April 2012; EEA before 1 June 2012): the older rules are not in the sources.
+   1 April 2012; EEA before 1 June 2012), or before a bilateral agreement's stored version.
 7. Multi-state work partly in a state outside the EU/EEA/CH/UK (Art 13 does not cover that part;
-   the multi-state rules of bilateral agreements are not in the sources).
+   the multi-state rules of bilateral agreements are not in the catalogue).
 8. Multi-state work for several employers of which some, not all, are established outside the
    coordination area (987 Art 14(11) is written for an employer outside the EU).
 9. A self-employed person in several states without a substantial part in the residence state
-   whose home state (fixed place of business) is not also where most of the work is done: the
-   centre of interest is an overall assessment (987 Art 14(9)).
+   whose fixed place of business is not where most of the work is done: the centre of interest
+   is an overall assessment (987 Art 14(9)).
 10. A person both employed and self-employed who is posted while the activities normally lie in
     different states (Art 12 and Art 13(3) interact).
 11. An Art 16 agreement requested and not yet decided (outcome depends on the authorities).
 12. An Art 16-type exception recorded as granted under the TCA Protocol, which the sources say
     allows none.
-13. Bilateral: an agreement the sources name without confirming it (e.g. France's commonly cited
-    partners, Italy and the former Yugoslav states, Austria–Japan/Brazil, Spain–China), one that is
-    partly suspended (Austria–Kosovo), one without a confirmed detached-worker rule (Italy–US,
-    Italy–Mexico), one limited to certain nationals when the nationality is not given.
-14. A pair for which no complete list of agreements is stored (home states FR, LU, IT, ES, PL, or
-    any state not in the catalogue): the catalogue cannot say there is no agreement.
+13. Bilateral: an agreement named without confirmation (Austria–Japan, Austria–Brazil, Italy and
+    the former Yugoslav states, Spain–China), one that is partly suspended (Austria–Kosovo), one
+    without a confirmed detached-worker rule (Italy–US, Italy–Mexico), one limited to certain
+    nationals when the nationality is not given.
+14. A home state whose list of agreements is not complete in the catalogue (LU, IT, ES, PL, PT,
+    IE, SE, DK, FI, CZ, CH, GB) or not in it at all, for a partner it does not list.
 15. Regular multi-state work in EU/EEA/Swiss states only, for an employer in the UK, without a
     substantial part in the residence state: the TCA and 883/2004 with an employer "outside the
     Union" (987 Art 14(11)) would differ, and the sources do not settle which governs.
@@ -71,14 +80,15 @@ Not covered (no input for them): civil servants (Art 11(3)(b), 13(4)), flight cr
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
 from web.coverage import countries
-from web.coverage.countries import label
 from web.coverage.dates import ONE_DAY, add_months, days_inclusive, fits_within, period_end
+from web.coverage.messages import ALL_MESSAGES, Message, english, msg
 from web.coverage.providers import ProviderCategory, normalise_states, provider_category
 from web.coverage.validation import CaseError, validate_case
 
@@ -143,21 +153,9 @@ __all__ = [
 # --------------------------------------------------------------------------- plumbing
 
 
-def _pct(value: float | None) -> str:
-    if value is None:
-        return "0 %"
-    rounded = round(value, 2)
-    return f"{int(rounded)} %" if rounded == int(rounded) else f"{rounded:g} %"
-
-
-def _days(start: date, end: date) -> str:
-    days = days_inclusive(start, end)
-    return "1 day" if days == 1 else f"{days} days"
-
-
-def _states(codes: Iterable[str]) -> str:
-    names = [label(c) for c in sorted(codes)]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _shares(split: Mapping[str, float]) -> list[list[Any]]:
+    """A ``*_shares`` message parameter: [[state, percent], …] in code order."""
+    return [[state, pct] for state, pct in sorted(split.items())]
 
 
 @dataclass(frozen=True)
@@ -187,7 +185,10 @@ class _Case:
     art16_agreement: str
     nationality: tuple[str, ...] | None
     previous_posting: Mapping[str, Any] | None
-    notes: tuple[str, ...]
+    notes: tuple[Message, ...]
+    original_end: date | None = None
+    previous_legislation_state: str | None = None
+    fixed_place_of_business: str | None = None
 
     @classmethod
     def of(cls, n: Mapping[str, Any]) -> _Case:
@@ -221,6 +222,9 @@ class _Case:
             nationality=tuple(n["nationality"]) if n["nationality"] else None,
             previous_posting=n["previous_posting"],
             notes=tuple(n["notes"]),
+            original_end=trip.get("original_end_date"),
+            previous_legislation_state=n["previous_legislation_state"],
+            fixed_place_of_business=n["fixed_place_of_business"],
         )
 
 
@@ -231,27 +235,34 @@ class _Answer:
     rule: str
     max_period_months: int | None = None
     segments: list[dict[str, Any]] = field(default_factory=list)
-    home_coverage_possible: str | None = None
+    home_coverage_possible: Message | None = None
     # Whose institution issues the certificate; defaults to the legislation state.
     issuer_state: str | None = None
+
+
+def _message(message: Message | str, params: Mapping[str, Any]) -> Message:
+    return message if isinstance(message, dict) else msg(message, **params)
 
 
 @dataclass
 class _Ctx:
     case: _Case
     today: date
-    reasons: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    reasons: list[Message] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
-    def reason(self, text: str) -> None:
-        self.reasons.append(text)
+    def reason(self, message: Message | str, **params: Any) -> None:
+        self.reasons.append(_message(message, params))
 
-    def warn(self, text: str) -> None:
-        if text not in self.warnings:
-            self.warnings.append(text)
+    def warn(self, message: Message | str, **params: Any) -> None:
+        found = _message(message, params)
+        if found not in self.warnings:
+            self.warnings.append(found)
 
-    def review(self, rule: str, why: str, *, max_months: int | None = None) -> _Answer:
-        self.reason(f"Review required: {why}")
+    def review(
+        self, rule: str, why: Message | str, *, max_months: int | None = None, **params: Any
+    ) -> _Answer:
+        self.reason("review.prefix", why=_message(why, params))
         return _Answer("review_required", None, rule, max_period_months=max_months)
 
 
@@ -306,7 +317,7 @@ def determine(
     c = _Case.of(normalised)
     ctx = _Ctx(c, today or date.today())
     for note in c.notes:
-        if note.startswith("Ignored"):
+        if note["id"] == "notes.ignored_fields":
             ctx.warn(note)
         else:
             ctx.reason(note)
@@ -315,18 +326,101 @@ def determine(
 
     issuer_state = answer.issuer_state or answer.legislation_state
     issues_certificate = answer.certificate_type in _CERTIFICATES and issuer_state is not None
+    category = _provider_category(c, answer, issuer_state, filing)
+    summary = _summary(c, answer, category)
+    cover = answer.home_coverage_possible
     return {
         "legislation_state": answer.legislation_state,
         "certificate_type": answer.certificate_type,
         "certificate_issuer": countries.institution(issuer_state) if issues_certificate else None,
         "rule": answer.rule,
         "max_period_months": answer.max_period_months,
-        "reasons": ctx.reasons,
+        "summary": english(summary),
+        "reasons": [english(m) for m in ctx.reasons],
         "segments": answer.segments,
-        "warnings": ctx.warnings,
-        "provider_category": _provider_category(c, answer, issuer_state, filing),
-        "home_coverage_possible": answer.home_coverage_possible,
+        "warnings": [english(m) for m in ctx.warnings],
+        "provider_category": category,
+        "home_coverage_possible": english(cover) if cover else None,
+        "explanation": {
+            "rule": _rule_message(answer.rule),
+            "summary": summary,
+            "reasons": ctx.reasons,
+            "warnings": ctx.warnings,
+            "home_coverage_possible": cover,
+        },
+        "catalogue_version": countries.catalogue_version(),
     }
+
+
+_NO_TREATY_RULE = "No social security agreement: national law only"
+_AGREEMENT_RULE = re.compile(
+    r"Agreement (?P<home>[A-Z]{2})–(?P<partner>[A-Z]{2})(?:, (?P<article>[^:]+))?"
+    r"(?P<host>: not applicable \(foreseen beyond (?P<months>\d+) months\) → host legislation)?$"
+)
+
+
+def _rule_message(rule: str) -> Message | None:
+    """A bilateral rule ("Agreement FR–JP, Art 7") as a message, so pages name it in words."""
+    if rule == _NO_TREATY_RULE:
+        return msg("rule.no_treaty")
+    found = _AGREEMENT_RULE.match(rule)
+    if not found:
+        return None  # a regulation's citation reads the same in every language
+    article = found["article"]
+    params: dict[str, Any] = {
+        "agreement": msg(
+            "agreement.name", home_state=found["home"], partner_state=found["partner"]
+        ),
+        "article": msg("bilateral.article", article=article) if article else "",
+    }
+    if found["host"]:
+        return msg("rule.agreement_not_applicable", months=int(found["months"]), **params)
+    return msg("rule.agreement", **params)
+
+
+def _document(certificate_type: str) -> Message:
+    return msg(f"document.{certificate_type}")
+
+
+def _summary(c: _Case, answer: _Answer, category: ProviderCategory) -> Message:
+    """One plain sentence an employer understands, before the legal detail."""
+    kind = answer.certificate_type
+    if answer.segments:
+        first, second = answer.segments[0], answer.segments[1]
+        key = (
+            "summary.segments_prolongation"
+            if second["certificate_type"] in _CERTIFICATES
+            else "summary.segments_host"
+        )
+        return msg(
+            key,
+            state=first["legislation_state"],
+            end_date=first["end_date"],
+            document=_document(first["certificate_type"]),
+            next_date=second["start_date"],
+            next_state=second["legislation_state"],
+        )
+    if kind in _CERTIFICATES and answer.legislation_state:
+        key = (
+            "summary.certificate_official"
+            if category == "official"
+            else "summary.certificate_provisional"
+        )
+        return msg(key, state=answer.legislation_state, document=_document(kind))
+    if kind == "none_host_legislation" and answer.legislation_state:
+        return msg("summary.host", state=answer.legislation_state)
+    if kind == "none_no_treaty":
+        if (
+            c.destination
+            and countries.treaty_between(c.home_state, c.destination).status == "bilateral"
+        ):
+            return msg("summary.no_treaty_person")
+        return msg(
+            "summary.no_treaty",
+            home_state=c.home_state,
+            destination_state=c.destination or c.residence_state,
+        )
+    return msg("summary.review")
 
 
 def _provider_category(
@@ -359,31 +453,27 @@ def _instrument(ctx: _Ctx, states: set[str]) -> _Instrument | _Answer:
     start = ctx.case.start
     gap = countries.coordination_gap(states)
     if gap:
-        return ctx.review("legal-rules §1", gap)
+        return ctx.review("TCA Protocol on Social Security Coordination; EFTA Convention", gap)
     groups = {countries.group_of(s) for s in states}
     if "GB" in groups:
         if start is not None and start < TCA_START:
-            ctx.reason(
-                "The trip started before 1 January 2021: a cross-border situation with the UK "
-                "running without interruption since then stays under the Withdrawal Agreement, "
-                "which keeps Regulation 883/2004."
-            )
+            ctx.reason("instrument.the_trip_started_before_1")
             return _Instrument("wa", countries.legal_basis("GB") or "")
-        ctx.reason(
-            "The UK is involved: the EU–UK Trade and Cooperation Agreement's Protocol on Social "
-            "Security Coordination applies (new cases from 1 January 2021)."
-        )
+        ctx.reason("instrument.the_uk_is_involved_the")
         return _Instrument("tca", countries.legal_basis("GB") or "")
     for group in sorted(g for g in groups if g):
         applies_from = countries.group_applies_from(group)
         if start is not None and start < applies_from:
             return ctx.review(
-                "legal-rules §1",
-                f"the trip starts before {applies_from.isoformat()}, when Regulation 883/2004 "
-                f"began to apply for {group} states; the earlier rules are not in the sources.",
+                "Reg. 883/2004 Art 87, 91",
+                msg(
+                    "instrument.the_trip_starts_before_when",
+                    applies_from_date=applies_from.isoformat(),
+                    group=group,
+                ),
             )
     bases = sorted({countries.legal_basis(s) or "" for s in states} - {""})
-    ctx.reason("Legal basis: " + "; ".join(bases) + ".")
+    ctx.reason("instrument.legal_basis", bases="; ".join(bases))
     return _Instrument("883", "; ".join(bases))
 
 
@@ -400,47 +490,39 @@ def _personal_scope(ctx: _Ctx, inst: _Instrument, involved: set[str]) -> _Answer
     if c.nationality is None:
         if sensitive and inst.kind != "tca":
             ctx.warn(
-                f"Nationality not given: if the person is a third-country national, the "
-                f"coordination rules may not apply in relation to {_states(sensitive)} "
-                "(Reg. 1231/2010 does not apply to Denmark or Switzerland) and the case needs "
-                "review."
+                "personal_scope.nationality_not_given_if_the", sensitive_states=sorted(sensitive)
             )
         return None
     if not _third_country_national(c.nationality, inst):
         return None
-    nationals = _states(c.nationality)
+    nationals = sorted(c.nationality)
     if inst.kind == "tca":
-        ctx.warn(
-            f"The person is a national of {nationals}: the TCA Protocol's position for "
-            "third-country nationals is not verified in the sources."
-        )
+        ctx.warn("personal_scope.the_person_is_a_national_2", nationals_states=nationals)
         return None
     if sensitive:
-        extra = ""
+        extra: Message | str = ""
         if "CH" in sensitive and countries.bilateral_agreement(c.home_state, "CH"):
-            extra = (
-                f" The {countries.country_name(c.home_state)}–Switzerland bilateral agreement, "
-                "which covers nationals outside the EU–Switzerland agreement, may apply."
-            )
+            extra = msg("personal_scope.swiss_bilateral", home_state=c.home_state)
         return ctx.review(
             "Reg. 1231/2010; CJEU C-477/17 Balandin",
-            f"the person is a third-country national ({nationals}). Regulation 1231/2010 extends "
-            "883/2004 to legally resident third-country nationals but not in relation to Denmark "
-            f"or Switzerland, and the EEA position is unconfirmed; {_states(sensitive)} "
-            f"is involved.{extra}",
+            msg(
+                "personal_scope.the_person_is_a_third",
+                nationals_states=nationals,
+                sensitive_states=sorted(sensitive),
+                extra=extra,
+            ),
         )
     if not countries.in_883_area(c.residence_state):
         return ctx.review(
             "Reg. 1231/2010",
-            f"the person is a third-country national ({nationals}) living in "
-            f"{label(c.residence_state)}; Regulation 1231/2010 covers third-country nationals "
-            "only while legally resident in a Member State.",
+            msg(
+                "personal_scope.the_person_is_a_third_2",
+                nationals_states=nationals,
+                residence_state=c.residence_state,
+            ),
         )
-    ctx.reason(
-        f"The person is a national of {nationals}: Regulation 1231/2010 extends Regulation "
-        "883/2004 to third-country nationals legally resident in a Member State."
-    )
-    ctx.warn("Confirm that the person is legally resident in a Member State (Reg. 1231/2010).")
+    ctx.reason("personal_scope.the_person_is_a_national", nationals_states=nationals)
+    ctx.warn("personal_scope.confirm_that_the_person_is")
     return None
 
 
@@ -451,26 +533,24 @@ def _posting(ctx: _Ctx) -> _Answer:
     c = ctx.case
     assert c.destination is not None and c.start is not None and c.end is not None
     ctx.reason(
-        f"Posting from {label(c.home_state)} to {label(c.destination)} from "
-        f"{c.start.isoformat()} to {c.end.isoformat()} ({_days(c.start, c.end)}, dates "
-        "inclusive). Temporary work abroad is assessed as a posting whatever its length; a "
-        "regular pattern of work in several states would fall under Art 13 instead (987 Art "
-        "14(7); CCSS: business trips are postings)."
+        "posting.posting_from_to_from_to",
+        home_state=c.home_state,
+        destination_state=c.destination,
+        start_date=c.start.isoformat(),
+        end_date=c.end.isoformat(),
+        days=days_inclusive(c.start, c.end),
     )
-    treaty = countries.treaty_between(c.home_state, c.destination)
+    treaty = countries.treaty_between(c.home_state, c.destination, c.start)
     if treaty.status != "coordination":
         return _bilateral(ctx, treaty)
+    ctx.reason("posting.temporary_work_is_a_posting")
 
     states = {c.home_state, c.destination}
     inst = _instrument(ctx, states)
     if isinstance(inst, _Answer):
         return inst
     if not countries.is_coordinated(c.residence_state):
-        ctx.reason(
-            f"The person lives in {label(c.residence_state)}, outside the coordination area; "
-            "Regulation 883/2004 covers nationals of the Member States wherever they live "
-            "(Art 2(1))."
-        )
+        ctx.reason("posting.the_person_lives_in_outside", residence_state=c.residence_state)
     blocked = _personal_scope(ctx, inst, states | {c.residence_state})
     if blocked:
         return blocked
@@ -484,23 +564,20 @@ def _posting(ctx: _Ctx) -> _Answer:
         if elsewhere:
             return ctx.review(
                 inst.cite("Reg. 883/2004 Art 12(1), 13(3)"),
-                "the person is employed and self-employed with activities normally in "
-                f"{_states(elsewhere | {c.home_state})}: how a posting interacts with Art 13(3) "
-                "needs an individual assessment.",
+                msg(
+                    "posting.the_person_is_employed_and", states=sorted(elsewhere | {c.home_state})
+                ),
                 max_months=MAX_POSTING_MONTHS,
             )
-        ctx.reason(
-            "The person is also self-employed in the home state; the posted activity is the "
-            "employed one, so Art 12(1) is applied."
-        )
+        ctx.reason("posting.the_person_is_also_self")
     return _posting_employed_art12_1(ctx, inst)
 
 
 def _posting_employed_art12_1(ctx: _Ctx, inst: _Instrument) -> _Answer:
     """883/2004 Art 12(1); 987/2009 Art 14(1)-(2); TCA Art SSC.11 on the same conditions."""
     c = ctx.case
-    failed: list[str] = []
-    needs_review: list[str] = []
+    failed: list[Message] = []
+    needs_review: list[Message] = []
 
     gap = _gap_after_previous_posting(ctx, inst)
     if gap:
@@ -508,70 +585,85 @@ def _posting_employed_art12_1(ctx: _Ctx, inst: _Instrument) -> _Answer:
 
     # Alpenrind (C-527/16): the ban holds even when the two workers have different employers.
     if c.replacing_posted_worker is True:
-        failed.append(
-            "The person is sent to replace another posted person, which Art 12(1) forbids even "
-            "when the two were posted by different employers (CJEU C-527/16 Alpenrind)."
-        )
+        failed.append(msg("posting_employed_art12_1.the_person_is_sent_to"))
     elif c.replacing_posted_worker is None:
-        ctx.warn("Confirm that the person does not replace another posted person (Art 12(1)).")
+        ctx.warn("posting_employed_art12_1.confirm_that_the_person_does")
 
     # 987 Art 14(2): the employer must normally carry out substantial activities in the home state.
     if c.employer_substantial_activity_in_home_state is False:
         failed.append(
-            f"The employer does not carry out substantial activities in {label(c.home_state)} "
-            "(only internal management does not count), so it does not 'normally carry out its "
-            "activities' there (987 Art 14(2))."
+            msg("posting_employed_art12_1.the_employer_does_not_carry", home_state=c.home_state)
         )
     elif c.employer_substantial_activity_in_home_state is None:
         ctx.warn(
-            f"Confirm that the employer carries out substantial activities in "
-            f"{label(c.home_state)}, not only internal management (987 Art 14(2))."
+            "posting_employed_art12_1.confirm_that_the_employer_carries", home_state=c.home_state
         )
 
     # 987 Art 14(1): "immediately before" the posting, read as at least one month by institutions.
     months = c.prior_insurance_months
-    if months is not None and months < MIN_PRIOR_INSURANCE_MONTHS:
+    previous = c.previous_legislation_state
+    if previous is not None and previous != c.home_state:
+        # Subject to another state's legislation immediately before: the condition fails outright.
+        failed.append(
+            msg(
+                "posting_employed_art12_1.previous_legislation_other",
+                previous_state=previous,
+                home_state=c.home_state,
+            )
+        )
+    elif previous == c.home_state and (months is None or months >= MIN_PRIOR_INSURANCE_MONTHS):
+        ctx.reason(
+            "posting_employed_art12_1.previous_legislation_home",
+            home_state=c.home_state,
+        )
+    elif months == 0:
+        # No insurance at all in the sending state before the posting: not a shortfall to weigh.
+        failed.append(msg("posting_employed_art12_1.no_prior_insurance", home_state=c.home_state))
+    elif months is not None and months < MIN_PRIOR_INSURANCE_MONTHS:
         needs_review.append(
-            f"the person was insured in {label(c.home_state)} for {months:g} month(s) before "
-            "the posting; institutions require at least one month (987 Art 14(1)) and assess "
-            "shorter periods individually."
+            msg(
+                "posting_employed_art12_1.the_person_was_insured_in",
+                home_state=c.home_state,
+                months=months,
+            )
         )
     elif months is None and c.recruited_for_posting:
         needs_review.append(
-            "the person was recruited for the posting, so they must have been insured in "
-            f"{label(c.home_state)} immediately before it (at least one month, 987 Art 14(1)); "
-            "the prior insurance is not given."
+            msg("posting_employed_art12_1.the_person_was_recruited_for", home_state=c.home_state)
         )
     elif months is None:
-        ctx.warn(
-            f"Confirm at least one month of insurance in {label(c.home_state)} before the "
-            "posting (987 Art 14(1))."
-        )
+        ctx.warn("posting_employed_art12_1.confirm_at_least_one_month", home_state=c.home_state)
     else:
         ctx.reason(
-            f"The person was insured in {label(c.home_state)} for {months:g} month(s) before the "
-            "posting: at least one month (987 Art 14(1))."
+            "posting_employed_art12_1.the_person_was_insured_in_2",
+            home_state=c.home_state,
+            months=months,
         )
 
-    exceeded = _posting_duration(ctx, failed)
+    exceeded, extended = _posting_duration(ctx, failed)
     if failed:
-        for text in needs_review:
-            ctx.warn("Also: " + text[0].upper() + text[1:])
+        for message in needs_review:
+            ctx.warn("posting.also", why=message)
         return _art12_not_applicable(ctx, inst, failed, duration_exceeded=exceeded)
     if needs_review:
         return ctx.review(
             inst.cite("Reg. 883/2004 Art 12(1); Reg. 987/2009 Art 14(1)"),
-            " ".join(needs_review),
+            needs_review[0]
+            if len(needs_review) == 1
+            else msg("posting.several", items=needs_review),
             max_months=MAX_POSTING_MONTHS,
         )
-    return _posting_a1(ctx, inst, "Reg. 883/2004 Art 12(1); Reg. 987/2009 Art 14(1)-(2), 15(1)")
+    articles = "Reg. 883/2004 Art 12(1); Reg. 987/2009 Art 14(1)-(2), 15(1)"
+    if extended is not None:
+        return _extended_posting(ctx, inst, articles, extended)
+    return _posting_a1(ctx, inst, articles)
 
 
 def _posting_self_employed_art12_2(ctx: _Ctx, inst: _Instrument) -> _Answer:
     """883/2004 Art 12(2); 987/2009 Art 14(3)-(4). No replacement ban for the self-employed."""
     c = ctx.case
-    failed: list[str] = []
-    needs_review: list[str] = []
+    failed: list[Message] = []
+    needs_review: list[Message] = []
 
     gap = _gap_after_previous_posting(ctx, inst)
     if gap:
@@ -579,62 +671,118 @@ def _posting_self_employed_art12_2(ctx: _Ctx, inst: _Instrument) -> _Answer:
 
     # 987 Art 14(4): the activity abroad must be similar in nature to the usual one.
     if c.similar_activity is False:
-        failed.append(
-            "The activity abroad is not similar to the person's usual self-employed activity "
-            "(987 Art 14(4)), so Art 12(2) does not apply."
-        )
+        failed.append(msg("posting_self_employed_art12_2.the_activity_abroad_is_not"))
     elif c.similar_activity is None:
-        ctx.warn("Confirm that the activity abroad is similar to the usual one (987 Art 14(4)).")
+        ctx.warn("posting_self_employed_art12_2.confirm_that_the_activity_abroad")
 
     # Art 12(2)/987 Art 14(3): pursued "for some time" before; guidance says about 2 months.
     months = c.self_employed_activity_months
     if months is not None and months < MIN_SELF_EMPLOYED_ACTIVITY_MONTHS:
         needs_review.append(
-            f"the person has been self-employed in {label(c.home_state)} for {months:g} "
-            "month(s); the activity must have been pursued 'for some time' before the posting "
-            "(guidance: about 2 months)."
+            msg(
+                "posting_self_employed_art12_2.the_person_has_been_self",
+                home_state=c.home_state,
+                months=months,
+            )
         )
     elif months is None:
         ctx.warn(
-            f"Confirm that the person has been self-employed in {label(c.home_state)} for some "
-            "time before the trip (guidance: about 2 months)."
+            "posting_self_employed_art12_2.confirm_that_the_person_has", home_state=c.home_state
         )
 
-    exceeded = _posting_duration(ctx, failed)
+    exceeded, extended = _posting_duration(ctx, failed)
     if failed:
-        for text in needs_review:
-            ctx.warn("Also: " + text[0].upper() + text[1:])
+        for message in needs_review:
+            ctx.warn("posting.also", why=message)
         return _art12_not_applicable(ctx, inst, failed, duration_exceeded=exceeded)
     if needs_review:
         return ctx.review(
             inst.cite("Reg. 883/2004 Art 12(2); Reg. 987/2009 Art 14(3)"),
-            " ".join(needs_review),
+            needs_review[0]
+            if len(needs_review) == 1
+            else msg("posting.several", items=needs_review),
             max_months=MAX_POSTING_MONTHS,
         )
-    return _posting_a1(ctx, inst, "Reg. 883/2004 Art 12(2); Reg. 987/2009 Art 14(3)-(4), 15(1)")
+    articles = "Reg. 883/2004 Art 12(2); Reg. 987/2009 Art 14(3)-(4), 15(1)"
+    if extended is not None:
+        return _extended_posting(ctx, inst, articles, extended)
+    return _posting_a1(ctx, inst, articles)
 
 
-def _posting_duration(ctx: _Ctx, failed: list[str]) -> bool:
-    """Art 12: anticipated duration at most 24 months (inclusive dates). True when exceeded."""
+def _posting_duration(ctx: _Ctx, failed: list[Message]) -> tuple[bool, date | None]:
+    """Art 12: anticipated duration at most 24 months (inclusive dates).
+
+    Returns (foreseen beyond the limit from the outset, last day of the limit when a posting first
+    foreseen within it was later extended beyond it)."""
     c = ctx.case
     assert c.start is not None and c.end is not None
     last_day = period_end(c.start, MAX_POSTING_MONTHS)
+    foreseen = c.original_end or c.end
+    if c.original_end is not None and c.end > last_day and foreseen <= last_day:
+        ctx.reason(
+            "posting_duration.extended",
+            original_end_date=c.original_end.isoformat(),
+            end_date=c.end.isoformat(),
+            max_posting_months=MAX_POSTING_MONTHS,
+            last_day_date=last_day.isoformat(),
+        )
+        ctx.reason("posting_duration.absences")
+        return False, last_day
     if fits_within(c.start, c.end, MAX_POSTING_MONTHS):
         ctx.reason(
-            f"The posting ends on or before {last_day.isoformat()}, the last day of "
-            f"{MAX_POSTING_MONTHS} months from the start: within the "
-            f"{MAX_POSTING_MONTHS}-month limit."
+            "posting_duration.the_posting_ends_on_or",
+            last_day_date=last_day.isoformat(),
+            max_posting_months=MAX_POSTING_MONTHS,
         )
-        return False
+        return False, None
     failed.append(
-        f"The anticipated duration exceeds {MAX_POSTING_MONTHS} months: the {MAX_POSTING_MONTHS} "
-        f"months end on {last_day.isoformat()}, the trip on {c.end.isoformat()}. Holidays, "
-        "illness or training do not extend the limit (Practical Guide)."
+        msg(
+            "posting_duration.the_anticipated_duration_exceeds_months",
+            max_posting_months=MAX_POSTING_MONTHS,
+            last_day_date=last_day.isoformat(),
+            end_date=c.end.isoformat(),
+        )
     )
-    return True
+    return True, None
 
 
-def _gap_after_previous_posting(ctx: _Ctx, inst: _Instrument) -> str | None:
+def _extended_posting(ctx: _Ctx, inst: _Instrument, articles: str, last_day: date) -> _Answer:
+    """A posting first foreseen within 24 months and later extended beyond them (Practical Guide,
+    Part I §1: an unforeseen extension does not reach back): home legislation up to the last day
+    of the 24 months, then the state of work, unless an Art 16 exception covers the rest."""
+    c = ctx.case
+    assert c.start is not None and c.end is not None and c.destination is not None
+    home_part = _posting_a1(ctx, inst, articles)
+    rest = last_day + ONE_DAY
+    host_rule = inst.cite("Reg. 883/2004 Art 12 not met → Art 11(3)(a) (state of work)")
+    segmented = _Answer(
+        "A1",
+        c.home_state,
+        home_part.rule,
+        max_period_months=MAX_POSTING_MONTHS,
+        segments=[
+            _segment(c.start, last_day, c.home_state, "A1", home_part.rule),
+            _segment(rest, c.end, c.destination, "none_host_legislation", host_rule),
+        ],
+    )
+    after = msg(
+        "extended.host_after",
+        rest_date=rest.isoformat(),
+        destination_state=c.destination,
+    )
+    if inst.kind == "tca":
+        ctx.warn("art12_not_applicable.the_tca_protocol_allows_no")
+        ctx.reason(after)
+        return segmented
+    exception = _art16_agreement(ctx, inst, fallback=segmented, fallback_sentence=after)
+    if exception is not None:
+        return exception
+    ctx.reason(after)
+    _derogation_notice(ctx, c.home_state)
+    return segmented
+
+
+def _gap_after_previous_posting(ctx: _Ctx, inst: _Instrument) -> Message | None:
     """Practical Guide: a new posting of the same worker, by the same undertakings, to the same
     state needs a gap of at least 2 months after the previous one ended."""
     c = ctx.case
@@ -645,56 +793,54 @@ def _gap_after_previous_posting(ctx: _Ctx, inst: _Instrument) -> str | None:
     earliest = add_months(prev["end_date"] + ONE_DAY, POSTING_GAP_MONTHS)
     if c.start >= earliest:
         ctx.reason(
-            f"The previous posting to {label(c.destination)} ended on "
-            f"{prev['end_date'].isoformat()}: at least {POSTING_GAP_MONTHS} months have passed."
+            "gap_after_previous_posting.the_previous_posting_to_ended",
+            destination_state=c.destination,
+            end_date=prev["end_date"].isoformat(),
+            posting_gap_months=POSTING_GAP_MONTHS,
         )
         return None
     if inst.kind == "tca":
         ctx.warn(
-            f"The previous posting to {label(c.destination)} ended on "
-            f"{prev['end_date'].isoformat()}, less than {POSTING_GAP_MONTHS} months before this "
-            "one. The Practical Guide's 2-month gap is an EU rule; its use under the TCA is "
-            "not verified."
+            "gap_after_previous_posting.the_previous_posting_to_ended_2",
+            destination_state=c.destination,
+            end_date=prev["end_date"].isoformat(),
+            posting_gap_months=POSTING_GAP_MONTHS,
         )
         return None
-    return (
-        f"The same employer's previous posting of this person to {label(c.destination)} ended "
-        f"on {prev['end_date'].isoformat()}; a new posting needs a gap of at least "
-        f"{POSTING_GAP_MONTHS} months, so it could start on {earliest.isoformat()} at the earliest "
-        "(Practical Guide, Part I §13)."
+    return msg(
+        "gap_after_previous_posting.the_same_employer_s_previous",
+        destination_state=c.destination,
+        end_date=prev["end_date"].isoformat(),
+        posting_gap_months=POSTING_GAP_MONTHS,
+        earliest_date=earliest.isoformat(),
     )
 
 
 def _posting_a1(ctx: _Ctx, inst: _Instrument, articles: str) -> _Answer:
     c = ctx.case
-    ctx.reason(
-        f"All posting conditions are met: {label(c.home_state)}'s legislation continues to apply "
-        f"and its competent institution issues the A1 on request (987 Art 19(2))."
-    )
+    ctx.reason("posting_a1.all_posting_conditions_are_met", home_state=c.home_state)
     _advance_notice(ctx)
     return _Answer("A1", c.home_state, inst.cite(articles), max_period_months=MAX_POSTING_MONTHS)
 
 
-def _advance_notice(ctx: _Ctx) -> None:
+def _advance_notice(ctx: _Ctx, *, bilateral: bool = False) -> None:
     c = ctx.case
+    # The regulation's article for EU/EEA/CH/UK cases; an agreement's own procedure otherwise.
     ctx.warn(
-        "The employer must inform the competent institution before the posting starts "
-        "(987 Art 15(1))."
+        "advance_notice.bilateral" if bilateral else "advance_notice.the_employer_must_inform_the"
     )
     if c.home_state == "BE":
-        ctx.warn(
-            "Belgium: a Dimona declaration must cover the employee for the whole period "
-            "requested, or the application cannot be filed (LSS)."
-        )
+        ctx.warn("advance_notice.belgium_a_dimona_declaration_must")
     if c.start is not None and c.start < ctx.today:
         ctx.warn(
-            f"The trip started on {c.start.isoformat()}, before today ({ctx.today.isoformat()}): "
-            "request the certificate at once."
+            "advance_notice.the_trip_started_on_before",
+            start_date=c.start.isoformat(),
+            today_date=ctx.today.isoformat(),
         )
 
 
 def _art12_not_applicable(
-    ctx: _Ctx, inst: _Instrument, failed: list[str], *, duration_exceeded: bool
+    ctx: _Ctx, inst: _Instrument, failed: list[Message], *, duration_exceeded: bool
 ) -> _Answer:
     """A posting condition fails: host legislation (Art 11(3)(a)) unless an Art 16 agreement."""
     c = ctx.case
@@ -707,22 +853,16 @@ def _art12_not_applicable(
         inst.cite("Reg. 883/2004 Art 12 not met → Art 11(3)(a) (state of work)"),
         max_period_months=MAX_POSTING_MONTHS,
     )
-    host_sentence = (
-        f"The posting rules do not apply, so the legislation of the state where the work is "
-        f"done, {label(c.destination)}, applies from the first day (Art 11(3)(a)): the employer "
-        "registers the employee there; no A1 is issued."
+    host_sentence = msg(
+        "art12_not_applicable.the_posting_rules_do_not", destination_state=c.destination
     )
     if inst.kind == "tca":
         if duration_exceeded:
-            ctx.warn(
-                "The TCA Protocol allows no extension beyond 24 months and no Art 16-type "
-                "agreement (INPS circular 71/2021; Vialto)."
-            )
+            ctx.warn("art12_not_applicable.the_tca_protocol_allows_no")
         if c.art16_agreement == "granted":
             return ctx.review(
                 "TCA Protocol Art SSC.11",
-                "an exception is recorded as granted, but the sources say the TCA Protocol "
-                "allows no Art 16-type extension; check the document.",
+                msg("art12_not_applicable.an_exception_is_recorded_as"),
                 max_months=MAX_POSTING_MONTHS,
             )
         ctx.reason(host_sentence)
@@ -732,10 +872,7 @@ def _art12_not_applicable(
     if answer is not None:
         return answer
     if duration_exceeded:
-        ctx.reason(
-            "A posting known from the start to exceed 24 months needs an Art 16 agreement "
-            "(Practical Guide)."
-        )
+        ctx.reason("art12_not_applicable.a_posting_known_from_the")
         _derogation_notice(ctx, c.home_state)
     ctx.reason(host_sentence)
     return host
@@ -745,27 +882,20 @@ def _art12_not_applicable(
 
 
 def _art16_agreement(
-    ctx: _Ctx, inst: _Instrument, *, fallback: _Answer, fallback_sentence: str
+    ctx: _Ctx, inst: _Instrument, *, fallback: _Answer, fallback_sentence: Message
 ) -> _Answer | None:
     """883/2004 Art 16: an individual agreement keeps the home state's legislation."""
     c = ctx.case
     if c.art16_agreement == "granted":
-        ctx.reason(
-            f"The competent authorities agreed an exception under Art 16: "
-            f"{label(c.home_state)}'s legislation applies for the agreed period, certified by an "
-            "A1 issued under the derogation."
-        )
+        ctx.reason("art16_agreement.the_competent_authorities_agreed_an", home_state=c.home_state)
         if (
             c.kind == "posting"
             and c.start is not None
             and c.end is not None
             and not fits_within(c.start, c.end, TYPICAL_ART16_POSTING_MONTHS)
         ):
-            ctx.warn(
-                "The trip is longer than the usual Art 16 total of about 5 years (usp.gv.at): "
-                "check that the agreement covers all of it."
-            )
-        ctx.warn("The A1 is valid only for the period and conditions the agreement states.")
+            ctx.warn("art16_agreement.the_trip_is_longer_than")
+        ctx.warn("art16_agreement.the_a1_is_valid_only")
         return _Answer(
             "A1_via_derogation_art16",
             c.home_state,
@@ -775,9 +905,11 @@ def _art16_agreement(
         _derogation_notice(ctx, c.home_state)
         return ctx.review(
             inst.cite("Reg. 883/2004 Art 16; Reg. 987/2009 Art 18"),
-            "an Art 16 agreement has been requested and not yet decided. If it is granted, "
-            f"{label(c.home_state)}'s legislation applies with an A1 under the derogation; if "
-            f"it is refused, {fallback_sentence[0].lower()}{fallback_sentence[1:]}",
+            msg(
+                "art16_agreement.requested",
+                home_state=c.home_state,
+                fallback=fallback_sentence,
+            ),
             max_months=fallback.max_period_months,
         )
     return None
@@ -785,15 +917,12 @@ def _art16_agreement(
 
 def _derogation_notice(ctx: _Ctx, requested_state: str) -> None:
     c = ctx.case
-    ctx.warn(
-        "An Art 16 derogation must be requested at least 3 months before the start; the request "
-        f"goes to the authority of the state whose legislation is requested, "
-        f"{label(requested_state)} (987 Art 18; Urssaf)."
-    )
+    ctx.warn("derogation_notice.an_art_16_derogation_must", requested_state=requested_state)
     if c.start is not None and c.start < add_months(ctx.today, DEROGATION_NOTICE_MONTHS):
         ctx.warn(
-            f"The trip starts on {c.start.isoformat()}, less than 3 months from today "
-            f"({ctx.today.isoformat()}): a derogation requested now may not be decided in time."
+            "derogation_notice.the_trip_starts_on_less",
+            start_date=c.start.isoformat(),
+            today_date=ctx.today.isoformat(),
         )
 
 
@@ -801,137 +930,203 @@ def _derogation_notice(ctx: _Ctx, requested_state: str) -> None:
 
 
 def _bilateral(ctx: _Ctx, treaty: countries.Treaty) -> _Answer:
-    """A bilateral agreement's detached-worker rule and its maximum period (legal-rules §7)."""
+    """A bilateral agreement's detached-worker rule and its maximum period
+    (the catalogue: ``docs/agreements.md``)."""
     c = ctx.case
     home, dest = c.home_state, c.destination
     assert dest is not None and c.start is not None and c.end is not None
     if treaty.status == "none":
         ctx.reason(
-            f"No social security agreement links {label(home)} and {label(dest)} "
-            f"(complete list: {treaty.source})."
+            "bilateral.no_social_security_agreement_links",
+            home_state=home,
+            destination_state=dest,
+            source=_cite(treaty.source),
         )
         return _no_treaty(ctx)
     if treaty.status == "unknown":
+        if isinstance(treaty.note, str) and treaty.note in ALL_MESSAGES:
+            return ctx.review(
+                "TCA Protocol on Social Security Coordination; EFTA Convention", treaty.note
+            )
         if treaty.note:
-            return ctx.review("legal-rules §1", treaty.note)
+            return ctx.review(
+                "No complete list of agreements",
+                msg(
+                    "bilateral.incomplete_list",
+                    home_state=home,
+                    destination_state=dest,
+                    why=treaty.note,
+                ),
+            )
         return ctx.review(
-            "legal-rules §7",
-            f"the catalogue has no complete list of {label(home)}'s social security agreements "
-            f"and none with {label(dest)} is stored, so it cannot say whether one exists.",
+            "No list of agreements",
+            msg("bilateral.the_catalogue_has_no_complete", home_state=home, destination_state=dest),
+        )
+    a = treaty.agreement
+    if treaty.status == "not_yet":
+        assert a is not None
+        return ctx.review(
+            a.citation,
+            msg("bilateral.not_yet_in_force", agreement=_agreement_name(a), from_date=treaty.note),
         )
     if treaty.status == "unconfirmed":
         return ctx.review(
-            "legal-rules §7",
-            f"an agreement between {label(home)} and {label(dest)} is named in the sources but "
-            f"not confirmed ({treaty.note}; {treaty.source}).",
+            "Agreement not confirmed",
+            msg(
+                "bilateral.an_agreement_between_and_is",
+                home_state=home,
+                destination_state=dest,
+                note=treaty.note,
+                source=_cite(treaty.source),
+            ),
         )
-    a = treaty.agreement
     assert a is not None
-    rule = f"{a.name}: detached-worker rule"
-    ctx.reason(f"The {a.name} applies (source: {a.source}).")
+    rule = a.citation
+    ctx.reason(
+        "bilateral.applies",
+        agreement=_agreement_name(a),
+        from_date=a.applies_from.isoformat() if a.applies_from else None,
+        source=_cite(a.source),
+    )
 
     if a.status == "partly_suspended":
-        return ctx.review(rule, f"the {a.name} is partly suspended ({a.note}).")
+        return ctx.review(
+            rule,
+            msg("bilateral.the_is_partly_suspended", agreement=_agreement_name(a), note=a.note),
+        )
     if a.detached_worker_rule is False:
         return ctx.review(
-            a.name,
-            f"the {a.name} has no detached-worker rule; which legislation applies follows from "
-            "its other rules, which are not in the sources.",
+            rule,
+            msg("bilateral.the_has_no_detached_worker", agreement=_agreement_name(a)),
         )
     if a.detached_worker_rule is None:
-        return ctx.review(a.name, f"the {a.name}'s posting rule is not confirmed ({a.note}).")
+        return ctx.review(
+            rule, msg("bilateral.the_s_posting_rule_is", agreement=_agreement_name(a), note=a.note)
+        )
+    if c.employment_status != "employed" and a.self_employed is False:
+        return ctx.review(rule, msg("bilateral.no_self_employed", agreement=_agreement_name(a)))
     if a.nationality_limit:
         limited = _nationality_limit(ctx, a, rule)
         if limited is not None:
             return limited
     if a.scope:
-        ctx.warn(
-            f"The {a.name} covers only part of social security ({a.scope}): other branches "
-            "follow national law, and double coverage is possible."
-        )
+        ctx.warn("bilateral.the_covers_only_part_of", agreement=_agreement_name(a), scope=a.scope)
     quebec = countries.quebec_agreement(a.home) if "CA" in (a.partner, a.home) else None
     if quebec is not None:
-        qmax = quebec.max_posting_months
-        ctx.warn(
-            "Work in Quebec falls under the separate understanding with Quebec"
-            + (f" (maximum {qmax} months)." if qmax else " (maximum period not confirmed).")
-        )
-    if c.employment_status != "employed":
-        ctx.warn(
-            "The sources give the agreement's rule for employees; confirm that it covers a "
-            "self-employed person's trip."
-        )
-    ctx.warn(
-        "Confirm the agreement's posting conditions with the institution (employee of the "
-        "sending employer, temporary work)."
-    )
+        if quebec.max_posting_months:
+            ctx.warn("bilateral.quebec", months=quebec.max_posting_months)
+        else:
+            ctx.warn("bilateral.quebec_unknown")
+    if c.employment_status != "employed" and a.self_employed is None:
+        ctx.warn("bilateral.the_sources_give_the_agreement")
+    ctx.warn("bilateral.confirm_the_agreement_s_posting")
 
     if a.no_fixed_limit:
-        ctx.reason(
-            f"The {a.name} sets no fixed time limit on postings: the limit follows from the "
-            "contract or the nature of the task."
-        )
+        ctx.reason("bilateral.the_sets_no_fixed_time", agreement=_agreement_name(a))
         return _coc(ctx, a, rule, None)
     if a.max_posting_months is None:
-        ctx.warn(
-            f"The maximum posting period of the {a.name} is not confirmed in the sources: check "
-            "it before relying on the certificate."
-        )
+        ctx.warn("bilateral.the_maximum_posting_period_of", agreement=_agreement_name(a))
         return _coc(ctx, a, rule, None)
 
     maximum = a.max_posting_months
     last_day = period_end(c.start, maximum)
-    rule = f"{rule} (maximum {maximum} months)"
     if c.end <= last_day:
         ctx.reason(
-            f"The trip ends on or before {last_day.isoformat()}, within the agreement's "
-            f"maximum of {maximum} months."
+            "bilateral.the_trip_ends_on_or", last_day_date=last_day.isoformat(), maximum=maximum
         )
         return _coc(ctx, a, rule, maximum)
-    if a.beyond_maximum == "host_from_start":
+    foreseen = c.original_end or c.end
+    if foreseen <= last_day:
+        # Notified within the maximum, extended later: the first period stands (as under Art 12).
         ctx.reason(
-            f"The trip is expected to last beyond the agreement's {maximum} months, so the "
-            f"detached-worker rule does not apply and {label(dest)}'s legislation applies from "
-            "the first day (SSA: the rule covers assignments expected to last 5 years or less)."
+            "bilateral.extended",
+            original_end_date=foreseen.isoformat(),
+            end_date=c.end.isoformat(),
+            maximum=maximum,
+            last_day_date=last_day.isoformat(),
         )
-        return _Answer(
-            "none_host_legislation",
-            dest,
-            f"{a.name}: detached-worker rule not applicable (expected duration over {maximum} "
-            "months) → host legislation",
-            max_period_months=maximum,
+        ctx.reason("posting_duration.absences")
+        return _bilateral_segments(ctx, a, rule, maximum, last_day)
+    if _extension_covers(a, c.start, c.end, last_day) or c.art16_agreement == "granted":
+        return _bilateral_segments(ctx, a, rule, maximum, last_day)
+    if a.beyond_maximum == "home_then_host":
+        ctx.reason(
+            "bilateral_segments.the_trip_is_known_to",
+            maximum=maximum,
+            home_state=home,
+            destination_state=dest,
+            source=_cite(a.beyond_maximum_source or a.source),
         )
-    return _bilateral_segments(ctx, a, rule, maximum, last_day)
+        return _bilateral_segments(ctx, a, rule, maximum, last_day)
+    # Foreseen from the outset beyond the maximum and any extension: the detached-worker rule does
+    # not apply at all, as under Art 12 (the agreement's own article is cited).
+    ctx.reason(
+        "bilateral.beyond_from_outset",
+        maximum=maximum,
+        agreement=_agreement_name(a),
+        article=msg("bilateral.article", article=a.article) if a.article else "",
+        destination_state=dest,
+    )
+    return _Answer(
+        "none_host_legislation",
+        dest,
+        f"{rule}: not applicable (foreseen beyond {maximum} months) → host legislation",
+        max_period_months=maximum,
+    )
+
+
+def _extension_covers(a: countries.Agreement, start: date, end: date, last_day: date) -> bool:
+    """True when the agreement's own extension reaches the trip's end (no discretion involved)."""
+    ext = a.extension or {}
+    kind = ext.get("kind")
+    if kind in ("to_completion", "indefinite"):
+        return True
+    if kind == "months":
+        return end <= period_end(last_day + ONE_DAY, int(ext["months"]))
+    return False
+
+
+def _cite(source: str | None) -> str | None:
+    """The address of a source (its first URL) for a reason; the whole text when it has none."""
+    if not source:
+        return source
+    found = re.search(r"https?://\S+", source)
+    return found.group(0).rstrip(";,)") if found else source
+
+
+def _agreement_name(a: countries.Agreement) -> Message:
+    return msg("agreement.name", home_state=a.home, partner_state=a.partner)
 
 
 def _nationality_limit(ctx: _Ctx, a: countries.Agreement, rule: str) -> _Answer | None:
     c = ctx.case
     limit = a.nationality_limit or ()
-    named = [countries.country_name(n) if n != "EU" else "EU Member States" for n in limit]
+    eu_ok = "EU" in limit
+    named = msg(
+        "bilateral.limit_with_eu" if eu_ok else "bilateral.limit",
+        limit_states=sorted(n for n in limit if n != "EU"),
+    )
     if c.nationality is None:
         return ctx.review(
             rule,
-            f"the {a.name} covers only nationals of {', '.join(named)}; the person's "
-            "nationality is not given.",
+            msg("bilateral.limit_unknown", agreement=_agreement_name(a), nationals=named),
         )
-    eu_ok = "EU" in limit
     if any(n in limit or (eu_ok and countries.group_of(n) == "EU") for n in c.nationality):
-        ctx.reason(f"The person's nationality is covered by the {a.name} ({', '.join(named)}).")
+        ctx.reason("bilateral.limit_met", agreement=_agreement_name(a), nationals=named)
         return None
     ctx.reason(
-        f"The {a.name} covers only nationals of {', '.join(named)}; the person is a national of "
-        f"{_states(c.nationality)}, so it does not apply to them."
+        "bilateral.limit_not_met",
+        agreement=_agreement_name(a),
+        nationals=named,
+        nationality_states=sorted(c.nationality),
     )
     return _no_treaty(ctx)
 
 
 def _coc(ctx: _Ctx, a: countries.Agreement, rule: str, maximum: int | None) -> _Answer:
     c = ctx.case
-    ctx.reason(
-        f"{label(c.home_state)}'s legislation continues to apply; its institution issues a "
-        "certificate of coverage (CoC)."
-    )
-    _advance_notice(ctx)
+    ctx.reason("coc.s_legislation_continues_to_apply", home_state=c.home_state)
+    _advance_notice(ctx, bilateral=True)
     return _Answer("CoC", c.home_state, rule, max_period_months=maximum, issuer_state=c.home_state)
 
 
@@ -946,78 +1141,57 @@ def _bilateral_segments(
     rest = last_day + ONE_DAY
     ext = a.extension or {}
     kind = ext.get("kind")
-    host_rule = f"{a.name}: maximum period exhausted → host legislation"
-    prolong_rule = f"{a.name}: extension of the posting"
+    host_rule = f"{rule}: maximum period exhausted → host legislation"
+    prolong_rule = f"{rule}: extension of the posting"
 
-    if a.beyond_maximum == "home_then_host":
-        ctx.reason(
-            f"The trip is known to exceed the agreement's {maximum} months: "
-            f"{label(home)}'s legislation still applies for the {maximum} months, then "
-            f"{label(dest)}'s (legal-rules §7)."
-        )
-    else:
-        ctx.warn(
-            "The sources do not confirm what this agreement provides when a posting is known "
-            "from the start to exceed its maximum; the segments assume home legislation for "
-            "the maximum period, then the extension or host legislation."
-        )
     if kind in ("to_completion", "indefinite") or (
         kind in ("on_application", "exceptional_only", None) and c.art16_agreement == "granted"
     ):
         segments.append(_segment(rest, c.end, home, "CoC_prolongation", prolong_rule))
-        ctx.reason(
-            f"The agreement allows the posting to be extended "
-            f"{'until the work is completed' if kind == 'to_completion' else 'beyond the maximum'}"
-            f"; from {rest.isoformat()} a prolongation of the CoC is needed."
-            if kind in ("to_completion", "indefinite")
-            else f"An exception beyond the maximum is recorded as granted; from {rest.isoformat()} "
-            "the prolonged CoC applies."
-        )
-        ctx.warn("The prolongation must be requested and approved before the first period ends.")
+        if kind == "to_completion":
+            ctx.reason("bilateral_segments.to_completion", rest_date=rest.isoformat())
+        elif kind == "indefinite":
+            ctx.reason("bilateral_segments.indefinite", rest_date=rest.isoformat())
+        else:
+            ctx.reason("bilateral_segments.exception_granted", rest_date=rest.isoformat())
+        ctx.warn("bilateral_segments.the_prolongation_must_be_requested")
     elif kind == "months":
         extra = int(ext["months"])
         ext_end = period_end(rest, extra)
         if c.end <= ext_end:
             segments.append(_segment(rest, c.end, home, "CoC_prolongation", prolong_rule))
+            ctx.reason(
+                "bilateral_segments.extension_months", months=extra, rest_date=rest.isoformat()
+            )
         else:
             segments.append(_segment(rest, ext_end, home, "CoC_prolongation", prolong_rule))
             segments.append(
                 _segment(ext_end + ONE_DAY, c.end, dest, "none_host_legislation", host_rule)
             )
-        ctx.reason(
-            f"The agreement allows an extension of up to {extra} months; from {rest.isoformat()} "
-            "a prolongation of the CoC is needed"
-            + (
-                f", and from {(ext_end + ONE_DAY).isoformat()} {label(dest)}'s legislation applies."
-                if c.end > ext_end
-                else "."
+            ctx.reason(
+                "bilateral_segments.extension_months_then_host",
+                months=extra,
+                rest_date=rest.isoformat(),
+                host_date=(ext_end + ONE_DAY).isoformat(),
+                destination_state=dest,
             )
-        )
-        ctx.warn("The prolongation must be requested and approved before the first period ends.")
+        ctx.warn("bilateral_segments.the_prolongation_must_be_requested")
     else:
         segments.append(_segment(rest, c.end, dest, "none_host_legislation", host_rule))
         ctx.reason(
-            f"From {rest.isoformat()} {label(dest)}'s legislation applies: the employer registers "
-            "the employee there."
+            "bilateral_segments.from_s_legislation_applies_the",
+            rest_date=rest.isoformat(),
+            destination_state=dest,
         )
         if kind == "none":
-            ctx.reason("The agreement allows no extension.")
+            ctx.reason("bilateral_segments.the_agreement_allows_no_extension")
         elif kind == "on_application":
-            ctx.warn(
-                "The agreement allows an extension on application (length not confirmed): "
-                "request it before the first period ends to keep home legislation."
-            )
+            ctx.warn("bilateral_segments.the_agreement_allows_an_extension")
         elif kind == "exceptional_only":
-            ctx.warn(
-                "Beyond the maximum only an exceptional derogation agreed by the authorities "
-                "can keep home legislation."
-            )
+            ctx.warn("bilateral_segments.beyond_the_maximum_only_an")
         else:
-            ctx.warn(
-                "Whether the agreement allows an extension is not confirmed in the sources; ask "
-                "the institution before the first period ends."
-            )
-    _advance_notice(ctx)
+            ctx.warn("bilateral_segments.whether_the_agreement_allows_an")
+    _advance_notice(ctx, bilateral=True)
     return _Answer(
         "CoC",
         home,
@@ -1039,23 +1213,18 @@ def _segment(start: date, end: date, state: str, certificate: str, rule: str) ->
 
 
 def _no_treaty(ctx: _Ctx) -> _Answer:
-    """legal-rules §8: no coordination; home law may still cover, host law may apply too."""
+    """No coordination: home law may still cover, host law may apply too."""
     c = ctx.case
-    ctx.reason(
-        "No coordination instrument applies, so no A1 or certificate of coverage can exist: "
-        "each state applies its national law."
-    )
-    ctx.warn(
-        f"{label(c.destination or c.home_state)}'s law may apply at the same time as home law: "
-        "double contributions are possible."
-    )
-    cover = countries.home_cover_without_treaty(c.home_state)
-    if cover:
+    ctx.reason("no_treaty.no_coordination_instrument_applies_so")
+    ctx.warn("no_treaty.s_law_may_apply_at", destination_state=c.destination or c.home_state)
+    cover_id = countries.home_cover_message(c.home_state)
+    cover = msg(cover_id) if cover_id else None
+    if cover is not None:
         ctx.reason(cover)
     return _Answer(
         "none_no_treaty",
         None,
-        "No social security agreement: national law only (legal-rules §8)",
+        _NO_TREATY_RULE,
         home_coverage_possible=cover,
     )
 
@@ -1080,10 +1249,10 @@ def _active_states(
 def _marginal_note(ctx: _Ctx, time: Mapping[str, float], active: Mapping[str, float]) -> None:
     marginal = {s: p for s, p in time.items() if s not in active and p > 0}
     if marginal:
-        listed = ", ".join(f"{label(s)} ({_pct(p)})" for s, p in sorted(marginal.items()))
         ctx.reason(
-            f"Marginal activities under {MARGINAL_SHARE_PCT} % are disregarded (987 Art 14(5b)): "
-            f"{listed}."
+            "marginal_note.marginal_activities_under_are_disregarded",
+            marginal_share_pct=MARGINAL_SHARE_PCT,
+            listed_shares=_shares(marginal),
         )
 
 
@@ -1095,11 +1264,7 @@ def _multi_state(ctx: _Ctx) -> _Answer:
     active = _active_states(time, c.remuneration_split)
     if not active:  # every share under 5 %: nothing is marginal relative to anything else
         active = dict(time)
-    ctx.reason(
-        "Regular work in several states over the next 12 months: "
-        + ", ".join(f"{label(s)} {_pct(p)}" for s, p in sorted(time.items()))
-        + " of working time."
-    )
+    ctx.reason("multi_state.work_split", work_shares=_shares(time))
     _marginal_note(ctx, time, active)
     blocked = _multi_state_scope(ctx, set(active))
     if isinstance(blocked, _Answer):
@@ -1125,16 +1290,13 @@ def _multi_state_scope(ctx: _Ctx, active: set[str]) -> _Instrument | _Answer:
     outside = {s for s in active if not countries.is_coordinated(s)}
     if outside:
         return ctx.review(
-            "Reg. 883/2004 Art 13; legal-rules §2",
-            f"part of the work is in {_states(outside)}, outside the EU, EEA, Switzerland and "
-            "the UK: Art 13 does not cover that part, and the multi-state rules of any "
-            "bilateral agreement are not in the sources.",
+            "Reg. 883/2004 Art 13",
+            msg("multi_state_scope.part_of_the_work_is", outside_states=sorted(outside)),
         )
     if not countries.is_coordinated(c.residence_state):
         return ctx.review(
             "Reg. 883/2004 Art 13",
-            f"the person lives in {label(c.residence_state)}, outside the coordination area; "
-            "the Art 13 rules are built on a residence state inside it.",
+            msg("multi_state_scope.the_person_lives_in_outside", residence_state=c.residence_state),
         )
     seats_inside = {s for s, _ in c.employer_seats if countries.is_coordinated(s)}
     worked_or_lived = active | {c.residence_state}
@@ -1150,9 +1312,7 @@ def _multi_state_scope(ctx: _Ctx, active: set[str]) -> _Instrument | _Answer:
         # "outside the Union" (987 Art 14(11)) would give different answers; the sources do not say.
         return ctx.review(
             "Reg. 883/2004 Art 13(1)(b); Reg. 987/2009 Art 14(11); TCA Protocol",
-            "an employer is established in the United Kingdom but the work and the residence are "
-            "in EU/EEA/Swiss states only: whether the TCA Protocol or Regulation 883/2004 (with "
-            "an employer outside the Union, 987 Art 14(11)) governs is not settled in the sources.",
+            msg("multi_state_scope.an_employer_is_established_in"),
         )
     involved = worked_or_lived | seats_inside
     inst = _instrument(ctx, involved)
@@ -1164,10 +1324,7 @@ def _multi_state_scope(ctx: _Ctx, active: set[str]) -> _Instrument | _Answer:
 
 def _single_state_art11(ctx: _Ctx, inst: _Instrument, state: str) -> _Answer:
     """Only one non-marginal activity state left: the state of work (Art 11(3)(a))."""
-    ctx.reason(
-        f"Leaving marginal activities aside, all the work is done in {label(state)}: its "
-        "legislation applies (Art 11(3)(a))."
-    )
+    ctx.reason("single_state_art11.leaving_marginal_activities_aside_all", state=state)
     _art13_procedure(ctx, state)
     return _Answer(
         "A1",
@@ -1193,29 +1350,32 @@ def _residence_share(
     r = ctx.case.residence_state
     t = time.get(r, 0)
     m = (money or {}).get(r) if money is not None else None
-    measured = f"{_pct(t)} of working time" + (
-        f" and {_pct(m)} of {money_word}" if m is not None else ""
+    word = msg(f"word.{money_word}")
+    measured = (
+        msg("residence_share.time_only", time_pct=t)
+        if m is None
+        else msg("residence_share.time_and_money", time_pct=t, money_pct=m, word=word)
     )
     if _substantial(t, m):
         ctx.reason(
-            f"{measured[0].upper()}{measured[1:]} is in the residence state {label(r)}: at least "
-            f"{SUBSTANTIAL_SHARE_PCT} % is a substantial part (987 Art 14(8); exactly 25 % counts)."
+            "residence_share.substantial",
+            measured=measured,
+            residence_state=r,
+            substantial_share_pct=SUBSTANTIAL_SHARE_PCT,
         )
         if m is not None and (t >= SUBSTANTIAL_SHARE_PCT) != (m >= SUBSTANTIAL_SHARE_PCT):
             ctx.warn(
-                f"Working time and {money_word} point different ways for {label(r)}: the "
-                "institution makes an overall assessment (987 Art 14(8))."
+                "residence_share.working_time_and_point_different", word=word, residence_state=r
             )
         return True
     ctx.reason(
-        f"Only {measured} is in the residence state {label(r)}: less than "
-        f"{SUBSTANTIAL_SHARE_PCT} % indicates no substantial part there (987 Art 14(8))."
+        "residence_share.only_is_in_the_residence",
+        measured=measured,
+        residence_state=r,
+        substantial_share_pct=SUBSTANTIAL_SHARE_PCT,
     )
     if max(t, m or 0) >= SUBSTANTIAL_SHARE_PCT - 5:
-        ctx.reason(
-            "The 25 % threshold must be met; other circumstances cannot make up a shortfall "
-            "(CJEU C-203/24 Hakamp)."
-        )
+        ctx.reason("residence_share.the_25_threshold_must_be")
     return False
 
 
@@ -1247,8 +1407,9 @@ def _employed_art13_1(
     ]
     if dropped and seats:
         ctx.reason(
-            f"An employment under {MARGINAL_SHARE_PCT} % of working time is marginal and its "
-            f"employer is disregarded (987 Art 14(5b)): employer in {_states(set(dropped))}."
+            "employed_art13_1.an_employment_under_of_working",
+            marginal_share_pct=MARGINAL_SHARE_PCT,
+            dropped_states=sorted(set(dropped)),
         )
     else:
         seats = list(c.employer_seats)
@@ -1257,17 +1418,19 @@ def _employed_art13_1(
     if outside:
         if outside == seat_states:
             ctx.reason(
-                f"The employer is established in {_states(outside)}, outside the coordination "
-                "area, and the person has no substantial activity in the residence state: the "
-                f"residence state {label(r)}'s legislation applies (987 Art 14(11))."
+                "employed_art13_1.the_employer_is_established_in",
+                outside_states=sorted(outside),
+                residence_state=r,
             )
             _art13_procedure(ctx, r)
             return _Answer("A1", r, inst.cite(f"{via}Reg. 987/2009 Art 14(11)"))
         return ctx.review(
             inst.cite("Reg. 883/2004 Art 13(1)(b); Reg. 987/2009 Art 14(11)"),
-            f"some employers are established in {_states(outside)}, outside the coordination "
-            f"area, and others in {_states(seat_states - outside)}: the seat rules and 987 "
-            "Art 14(11) do not settle this mix.",
+            msg(
+                "employed_art13_1.some_employers_are_established_in",
+                outside_states=sorted(outside),
+                inside_states=sorted(seat_states - outside),
+            ),
         )
 
     # "Registered office" = where essential decisions are taken (987 Art 14(5a)).
@@ -1275,30 +1438,26 @@ def _employed_art13_1(
     if len(seat_states) == 1:
         seat = next(iter(seat_states))
         point = "(i)" if employers == 1 else "(ii)"
-        who = (
-            "The only employer has its registered office"
-            if employers == 1
-            else f"All {employers} employers have their registered offices"
-        )
-        ctx.reason(
-            f"{who} in {label(seat)}: that state's legislation applies (Art 13(1)(b){point})."
-        )
+        if employers == 1:
+            ctx.reason("employed_art13_1.one_employer", seat_state=seat)
+        else:
+            ctx.reason("employed_art13_1.all_employers", employers=employers, seat_state=seat)
         state = seat
     elif len(seat_states) == 2 and r in seat_states:
         other = next(iter(seat_states - {r}))
         point = "(iii)"
         ctx.reason(
-            f"The employers have their registered offices in two states, one of them the "
-            f"residence state {label(r)}: the other state, {label(other)}, applies "
-            "(Art 13(1)(b)(iii))."
+            "employed_art13_1.the_employers_have_their_registered",
+            residence_state=r,
+            other_state=other,
         )
         state = other
     else:
         point = "(iv)"
         ctx.reason(
-            f"The employers have their registered offices in {_states(seat_states)}, at least two "
-            f"of them outside the residence state: the residence state {label(r)} applies "
-            "(Art 13(1)(b)(iv))."
+            "employed_art13_1.the_employers_have_their_registered_2",
+            seat_states=sorted(seat_states),
+            residence_state=r,
         )
         state = r
     _art13_procedure(ctx, state)
@@ -1332,28 +1491,30 @@ def _self_employed_art13_2(
         )
     top = max(active.values())
     leaders = {s for s, p in active.items() if p == top}
-    if c.home_state in active and c.home_state in leaders:
+    place = c.fixed_place_of_business
+    if place is None:
+        place = c.home_state
+        ctx.warn("self_employed_art13_2.place_assumed", home_state=c.home_state)
+    if place in active and place in leaders:
         ctx.reason(
-            f"The centre of interest is in {label(c.home_state)}: the fixed place of business "
-            f"is there and it has the largest share of the work ({_pct(active[c.home_state])}) "
-            "(Art 13(2)(b); 987 Art 14(9))."
+            "self_employed_art13_2.the_centre_of_interest_is",
+            place_state=place,
+            share_pct=active[place],
         )
-        ctx.warn(
-            "The centre of interest is an overall assessment (fixed place of business, habitual "
-            "nature and duration, number of services, intention; 987 Art 14(9)): the institution "
-            "may weigh other facts."
-        )
-        _art13_procedure(ctx, c.home_state)
+        ctx.warn("self_employed_art13_2.the_centre_of_interest_is_2")
+        _art13_procedure(ctx, place)
         return _Answer(
             "A1",
-            c.home_state,
+            place,
             inst.cite("Reg. 883/2004 Art 13(2)(b); Reg. 987/2009 Art 14(9)"),
         )
     return ctx.review(
         inst.cite("Reg. 883/2004 Art 13(2)(b); Reg. 987/2009 Art 14(9)"),
-        f"no substantial part is pursued in the residence state, and the fixed place of business "
-        f"({label(c.home_state)}) is not where most of the work is done ({_states(leaders)}): "
-        "the centre of interest needs an overall assessment.",
+        msg(
+            "self_employed_art13_2.no_substantial_part_is_pursued",
+            place_state=place,
+            leaders_states=sorted(leaders),
+        ),
     )
 
 
@@ -1363,17 +1524,14 @@ def _employed_and_self_employed_art13_3(ctx: _Ctx) -> _Answer:
     employed = c.employed_split or {}
     employed_active = _active_states(employed, None) or dict(employed)
     self_active = _active_states(c.self_employed_split, None) if c.self_employed_split else {}
-    ctx.reason(
-        "Employed activity: "
-        + ", ".join(f"{label(s)} {_pct(p)}" for s, p in sorted(employed.items()))
-        + (
-            "; self-employed activity: "
-            + ", ".join(f"{label(s)} {_pct(p)}" for s, p in sorted(c.self_employed_split.items()))
-            if c.self_employed_split
-            else ""
+    if c.self_employed_split:
+        ctx.reason(
+            "art13_3.activities",
+            employed_shares=_shares(employed),
+            self_employed_shares=_shares(c.self_employed_split),
         )
-        + "."
-    )
+    else:
+        ctx.reason("art13_3.employed_activity", employed_shares=_shares(employed))
     _marginal_note(ctx, employed, employed_active)
     blocked = _multi_state_scope(ctx, set(employed_active) | set(self_active))
     if isinstance(blocked, _Answer):
@@ -1382,16 +1540,10 @@ def _employed_and_self_employed_art13_3(ctx: _Ctx) -> _Answer:
     if len(employed_active) == 1:
         state = next(iter(employed_active))
         if self_active and set(self_active) <= {state}:
-            ctx.reason(
-                f"Both the employed and the self-employed activity are in {label(state)}: its "
-                "legislation applies (Art 11(3)(a))."
-            )
+            ctx.reason("employed_and_self_employed_art13_3.both_the_employed_and_the", state=state)
             _art13_procedure(ctx, state)
             return _Answer("A1", state, inst.cite("Reg. 883/2004 Art 11(3)(a)"))
-        ctx.reason(
-            f"The person is employed in {label(state)} and self-employed in another state: the "
-            "state of the employed activity applies (Art 13(3))."
-        )
+        ctx.reason("employed_and_self_employed_art13_3.the_person_is_employed_in_2", state=state)
         _art13_procedure(ctx, state)
         return _with_art16(
             ctx,
@@ -1399,10 +1551,7 @@ def _employed_and_self_employed_art13_3(ctx: _Ctx) -> _Answer:
             _Answer("A1", state, inst.cite("Reg. 883/2004 Art 13(3)")),
             set(employed_active),
         )
-    ctx.reason(
-        "The person is employed in two or more states: Art 13(3) refers to Art 13(1), applied "
-        "to the employed activity."
-    )
+    ctx.reason("employed_and_self_employed_art13_3.the_person_is_employed_in")
     answer = _employed_art13_1(ctx, inst, employed, None, via="Reg. 883/2004 Art 13(3) → ")
     if answer.certificate_type == "review_required":
         return answer
@@ -1413,19 +1562,16 @@ def _art13_procedure(ctx: _Ctx, state: str) -> None:
     """987 Art 16 and 14(10): the residence state decides provisionally, final after 2 months."""
     r = ctx.case.residence_state
     ctx.warn(
-        f"The person (usually through the employer) informs the designated institution of the "
-        f"residence state, {label(r)}; it determines the applicable legislation provisionally, "
-        f"and the determination becomes definitive after {PROVISIONAL_DETERMINATION_MONTHS} "
-        "months unless another institution objects (987 Art 16)."
+        "art13_procedure.the_person_usually_through_the",
+        residence_state=r,
+        provisional_determination_months=PROVISIONAL_DETERMINATION_MONTHS,
     )
     ctx.warn(
-        f"The assessment projects the next {ASSESSMENT_HORIZON_MONTHS} calendar months "
-        "(987 Art 14(10)); request a new determination each time the A1 expires (CCSS)."
+        "art13_procedure.the_assessment_projects_the_next",
+        assessment_horizon_months=ASSESSMENT_HORIZON_MONTHS,
     )
     if state != r:
-        ctx.reason(
-            f"{label(state)}'s institution then registers the person and issues the A1 (CCSS)."
-        )
+        ctx.reason("art13_procedure.s_institution_then_registers_the", state=state)
 
 
 def _with_art16(ctx: _Ctx, inst: _Instrument, general: _Answer, active: set[str]) -> _Answer:
@@ -1436,25 +1582,23 @@ def _with_art16(ctx: _Ctx, inst: _Instrument, general: _Answer, active: set[str]
         if framework is not None:
             return framework
     elif c.art16_request and inst.kind != "883":
-        ctx.reason(
-            "The telework framework agreement is an EU/EEA/CH arrangement; it does not apply "
-            "with the UK."
-        )
-    general_sentence = (
-        f"{label(general.legislation_state or '')}'s legislation applies under {general.rule}."
+        ctx.reason("with_art16.the_telework_framework_agreement_is")
+    general_sentence = msg(
+        "with_art16.s_legislation_applies_under",
+        legislation_state=general.legislation_state or "",
+        rule=general.rule,
     )
     if inst.kind == "tca" and c.art16_agreement != "none":
         return ctx.review(
             general.rule,
-            "an Art 16-type exception is recorded, but the sources say the TCA Protocol allows "
-            "none; check the document.",
+            msg("with_art16.an_art_16_type_exception"),
         )
     answer = _art16_agreement(ctx, inst, fallback=general, fallback_sentence=general_sentence)
     return answer if answer is not None else general
 
 
 def _telework_framework_agreement(ctx: _Ctx, general: _Answer, active: set[str]) -> _Answer | None:
-    """Framework agreement on cross-border telework (Art 16, from 1 Jul 2023), legal-rules §4.
+    """Framework agreement on cross-border telework (Art 16, from 1 Jul 2023).
 
     On a joint request, the employer-seat state applies when telework in the residence state is
     under 50 %, both states have signed, and the work is only telework at home plus work in the
@@ -1468,47 +1612,53 @@ def _telework_framework_agreement(ctx: _Ctx, general: _Answer, active: set[str])
     signatories = countries.telework_signatories()
     telework = c.telework_pct_in_residence
     if seat is None:
-        why_not = "it needs a single employer-seat state"
+        why_not = msg("telework_framework_agreement.it_needs_a_single_employer")
     elif seat == r:
-        why_not = "the employer is seated in the residence state"
+        why_not = msg("telework_framework_agreement.the_employer_is_seated_in")
     elif telework is None:
-        why_not = "the share of telework in the residence state is not given"
+        why_not = msg("telework_framework_agreement.the_share_of_telework_in")
     elif telework >= TELEWORK_LIMIT_PCT:
-        why_not = (
-            f"telework in the residence state is {_pct(telework)}, not under {TELEWORK_LIMIT_PCT} %"
+        why_not = msg(
+            "telework_framework_agreement.telework_in_the_residence_state",
+            telework_pct=telework,
+            telework_limit_pct=TELEWORK_LIMIT_PCT,
         )
     elif not {r, seat} <= signatories:
         missing = {r, seat} - signatories
-        why_not = f"{_states(missing)} had not signed it (list as of 30 Aug 2023)"
+        why_not = msg(
+            "telework_framework_agreement.had_not_signed_it_list", missing_states=sorted(missing)
+        )
     elif c.start is not None and c.start < countries.telework_framework_from():
-        why_not = "it applies from 1 July 2023"
+        why_not = msg("telework_framework_agreement.it_applies_from_1_july")
     elif not active <= {r, seat}:
-        why_not = f"the person also works in {_states(active - {r, seat})}"
+        why_not = msg(
+            "telework_framework_agreement.the_person_also_works_in",
+            others_states=sorted(active - {r, seat}),
+        )
     elif (c.work_split or {}).get(r, 0) > telework + 1:
-        why_not = "the person also works in the residence state other than by telework"
+        why_not = msg("telework_framework_agreement.the_person_also_works_in_2")
 
     if why_not is not None:
-        ctx.reason(f"The telework framework agreement was requested but does not apply: {why_not}.")
+        ctx.reason(
+            "telework_framework_agreement.the_telework_framework_agreement_was", why_not=why_not
+        )
         if general.legislation_state == r:
-            ctx.warn("An individual Art 16 agreement can still be requested; it is not automatic.")
+            ctx.warn("telework_framework_agreement.an_individual_art_16_agreement")
         return None
     assert seat is not None
     if general.legislation_state == seat:
         ctx.reason(
-            f"The telework framework agreement is not needed: {label(seat)}'s legislation "
-            "already applies under the general rule."
+            "telework_framework_agreement.the_telework_framework_agreement_is", seat_state=seat
         )
         return None
     ctx.reason(
-        f"On the joint request of employer and employee, the telework framework agreement "
-        f"applies: telework in {label(r)} is {_pct(telework)} (under {TELEWORK_LIMIT_PCT} %), "
-        f"both {label(r)} and {label(seat)} have signed it, so the employer-seat state "
-        f"{label(seat)}'s legislation applies instead of the residence state's."
+        "telework_framework_agreement.on_the_joint_request_of",
+        residence_state=r,
+        telework_pct=telework,
+        telework_limit_pct=TELEWORK_LIMIT_PCT,
+        seat_state=seat,
     )
-    ctx.warn(
-        f"The request goes to the institution of {label(seat)}, the state whose legislation is "
-        "requested (987 Art 18); re-check the signatory list kept by the Belgian depositary."
-    )
+    ctx.warn("telework_framework_agreement.the_request_goes_to_the", seat_state=seat)
     return _Answer(
         "A1_via_derogation_art16",
         seat,

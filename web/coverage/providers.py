@@ -1,4 +1,4 @@
-"""Provider coverage categories (seed ``provider-a1-coc-availability.txt``).
+"""Provider coverage categories (README.md, "Which certificate a trip needs").
 
 For a home state × destination the provider is in one of three positions:
 

@@ -11,7 +11,7 @@ The normalised case has every known field (``None`` where not given), upper-case
 country codes (EL → GR, UK → GB; a territory that is part of a Member State, such as Réunion, is
 replaced by that state), ``datetime.date`` dates, and percentage maps merged by canonical code.
 
-Fields (legal-rules.md §9 and issue 8):
+Fields:
 
 - always required: ``home_state``, ``residence_state``, ``employment_status``
   (``employed`` | ``self_employed`` | ``employed_and_self_employed``);
@@ -37,6 +37,7 @@ from datetime import date
 from typing import Any
 
 from web.coverage import countries
+from web.coverage.messages import Message, english, msg
 
 EMPLOYMENT_STATUSES = ("employed", "self_employed", "employed_and_self_employed")
 TRIP_KINDS = ("posting", "regular_multi_state")
@@ -72,6 +73,8 @@ _KNOWN_FIELDS = frozenset(
         "art16_agreement",
         "nationality",
         "previous_posting",
+        "previous_legislation_state",
+        "fixed_place_of_business",
     }
 )
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -80,10 +83,15 @@ MAX_DATE = date(2999, 12, 31)
 
 
 class CaseError(ValueError):
-    """A case that cannot be determined as given; ``errors`` maps field path → message."""
+    """A case that cannot be determined as given.
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors: dict[str, str] = dict(errors)
+    ``errors`` maps field path → English message; ``messages`` maps the same paths to message ids
+    with parameters, for a reply in the reader's language (web/coverage/explain.py).
+    """
+
+    def __init__(self, errors: Mapping[str, str | Message]) -> None:
+        self.messages: dict[str, Message | str] = dict(errors)
+        self.errors: dict[str, str] = {f: english(m) for f, m in self.messages.items()}
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
 
 
@@ -97,31 +105,43 @@ class _Checker:
     """Collects every error of one case instead of stopping at the first."""
 
     def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-        self.notes: list[str] = []
+        self.errors: dict[str, Message] = {}
+        self.notes: list[Message] = []
 
-    def fail(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, message)
+    def fail(self, path: str, message_id: str, **params: Any) -> None:
+        self.errors.setdefault(path, msg(message_id, **params))
 
     # -- scalars ---------------------------------------------------------------------------
 
     def state(self, path: str, value: Any, *, required: bool) -> str | None:
         if value is None:
             if required:
-                self.fail(path, "is required")
+                self.fail(path, "field.required")
             return None
         try:
             code = countries.normalise_code(value)
-        except ValueError as exc:
-            self.fail(path, str(exc))
+        except ValueError:
+            if not isinstance(value, str):
+                self.fail(path, "field.country_not_text")
+            elif len(value.strip()) != 2 or not value.strip().isalpha():
+                self.fail(path, "field.country_format", value=repr(value)[:40])
+            else:
+                self.fail(path, "field.country_unknown", value=repr(value))
             return None
         if isinstance(value, str) and value.strip().upper() != code:
-            self.notes.append(f"{path}: {value.strip().upper()} is read as {code}.")
+            self.notes.append(
+                msg("notes.alias", field=path, given=value.strip().upper(), code=code)
+            )
         state = countries.member_state_of(code)
         if state != code:
             self.notes.append(
-                f"{path}: {countries.label(code)} is part of {countries.label(state)} for EU "
-                f"social security coordination (TFEU Art 355) and is treated as {state}."
+                msg(
+                    "notes.territory",
+                    field=path,
+                    territory_state=code,
+                    member_state=state,
+                    code=state,
+                )
             )
         return state
 
@@ -135,22 +155,20 @@ class _Checker:
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
-            self.fail(path, "must be a number")
+            self.fail(path, "field.number")
             return None
         if value < low or (high is not None and value > high):
-            bound = (
-                f"between {_fmt(low)} and {_fmt(high)}"
-                if high is not None
-                else f"at least {_fmt(low)}"
-            )
-            self.fail(path, f"must be {bound}")
+            if high is not None:
+                self.fail(path, "field.between", low=_fmt(low), high=_fmt(high))
+            else:
+                self.fail(path, "field.at_least", low=_fmt(low))
             return None
         return value
 
     def flag(self, path: str, value: Any) -> bool | None:
         if value is None or isinstance(value, bool):
             return value
-        self.fail(path, "must be true, false or null")
+        self.fail(path, "field.flag")
         return None
 
     def choice(
@@ -158,17 +176,17 @@ class _Checker:
     ) -> str | None:
         if value is None:
             if required:
-                self.fail(path, "is required")
+                self.fail(path, "field.required")
             return None
         if not isinstance(value, str) or value not in options:
-            self.fail(path, f"must be one of {', '.join(options)}")
+            self.fail(path, "field.choice", options=", ".join(options))
             return None
         return value
 
     def day(self, path: str, value: Any, *, required: bool) -> date | None:
         if value is None:
             if required:
-                self.fail(path, "is required")
+                self.fail(path, "field.required")
             return None
         day: date | None = None
         if isinstance(value, date) and not hasattr(value, "hour"):
@@ -179,12 +197,12 @@ class _Checker:
             except ValueError:
                 day = None
         if day is None:
-            self.fail(path, "must be a date in the form YYYY-MM-DD")
+            self.fail(path, "field.date_format")
             return None
         # Periods are computed years ahead (a 24-month posting, a 5-year agreement): a date near
         # the end of the calendar would overflow it, and no real trip is dated there.
         if not MIN_DATE <= day <= MAX_DATE:
-            self.fail(path, f"must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
+            self.fail(path, "field.date_range", low=MIN_DATE.isoformat(), high=MAX_DATE.isoformat())
             return None
         return day
 
@@ -194,13 +212,13 @@ class _Checker:
         """A ``{state: percent}`` map adding up to 100 (±1), merged by canonical code."""
         if value is None:
             if required:
-                self.fail(path, "is required")
+                self.fail(path, "field.required")
             return None
         if not isinstance(value, Mapping):
-            self.fail(path, "must be an object of {country code: percent}")
+            self.fail(path, "field.split_object")
             return None
         if not value:
-            self.fail(path, "must name at least one country")
+            self.fail(path, "field.split_empty")
             return None
         merged: dict[str, float] = {}
         ok = True
@@ -208,37 +226,35 @@ class _Checker:
             state = self.state(f"{path}.{raw_key}", raw_key, required=True)
             pct = self.number(f"{path}.{raw_key}", raw_pct, high=100)
             if raw_pct is None:
-                self.fail(f"{path}.{raw_key}", "must be a number")
+                self.fail(f"{path}.{raw_key}", "field.number")
             if state is None or pct is None:
                 ok = False
                 continue
             if state in merged:
-                self.notes.append(
-                    f"{path}: two entries for {countries.label(state)} are added together."
-                )
+                self.notes.append(msg("notes.merged", field=path, merged_state=state))
             merged[state] = merged.get(state, 0) + pct
         if not ok:
             return None
         total = math.fsum(merged.values())
         if abs(total - 100) > PERCENT_TOLERANCE + 1e-9:
-            self.fail(path, f"percentages add up to {_fmt(total)}, not 100")
+            self.fail(path, "field.split_total", total=_fmt(total))
             return None
         return merged
 
     def seats(self, path: str, value: Any, *, required: bool) -> list[dict[str, Any]] | None:
         if value is None or value == []:
             if required:
-                self.fail(path, "is required: name the registered office of each employer")
+                self.fail(path, "field.seats_required")
             return [] if value == [] else None
         if not isinstance(value, list):
-            self.fail(path, "must be a list of {country, share_of_working_time_pct}")
+            self.fail(path, "field.seats_list")
             return None
         seats: list[dict[str, Any]] = []
         ok = True
         for i, item in enumerate(value):
             where = f"{path}[{i}]"
             if not isinstance(item, Mapping):
-                self.fail(where, "must be an object {country, share_of_working_time_pct}")
+                self.fail(where, "field.seat_object")
                 ok = False
                 continue
             country = self.state(f"{where}.country", item.get("country"), required=True)
@@ -259,7 +275,7 @@ class _Checker:
         if shares and all(s is not None for s in shares):
             total = math.fsum(shares)
             if abs(total - 100) > PERCENT_TOLERANCE + 1e-9:
-                self.fail(path, f"shares of working time add up to {_fmt(total)}, not 100")
+                self.fail(path, "field.seats_total", total=_fmt(total))
                 return None
         return seats
 
@@ -279,7 +295,7 @@ class _Checker:
 def validate_case(case: Any) -> dict[str, Any]:
     """The case, checked and normalised; :class:`CaseError` naming every bad field otherwise."""
     if not isinstance(case, Mapping):
-        raise CaseError({"case": "must be a JSON object"})
+        raise CaseError({"case": msg("field.case_object")})
     check = _Checker()
     out: dict[str, Any] = {}
 
@@ -347,11 +363,16 @@ def validate_case(case: Any) -> dict[str, Any]:
         and trip["destination"] is not None
         and trip["destination"] == out["home_state"]
     ):
-        check.fail("trip.destination", "is the home state; a posting goes to another state")
+        check.fail("trip.destination", "field.home_destination")
+
+    out["previous_legislation_state"] = check.state(
+        "previous_legislation_state", case.get("previous_legislation_state"), required=False
+    )
+    out["fixed_place_of_business"] = _fixed_place(check, case, out)
 
     unknown = sorted(str(k) for k in case if k not in _KNOWN_FIELDS)
     if unknown:
-        check.notes.append(f"Ignored unknown field(s): {', '.join(unknown)}.")
+        check.notes.append(msg("notes.ignored_fields", fields=", ".join(unknown)))
 
     if check.errors:
         raise CaseError(check.errors)
@@ -363,7 +384,7 @@ def _trip(check: _Checker, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        check.fail("trip", "must be an object {kind, destination, start_date, end_date}")
+        check.fail("trip", "field.trip_object")
         return None
     kind = check.choice("trip.kind", value.get("kind"), TRIP_KINDS, required=True)
     posting = kind == "posting"
@@ -373,17 +394,33 @@ def _trip(check: _Checker, value: Any) -> dict[str, Any] | None:
     start = check.day("trip.start_date", value.get("start_date"), required=posting or both_or_none)
     end = check.day("trip.end_date", value.get("end_date"), required=posting or both_or_none)
     if start and end and end < start:
-        check.fail("trip.end_date", "is before the start date")
+        check.fail("trip.end_date", "field.before_start")
+    original = check.day("trip.original_end_date", value.get("original_end_date"), required=False)
+    if original is not None:
+        if kind is not None and not posting:
+            check.fail("trip.original_end_date", "field.original_kind")
+        elif start and original < start:
+            check.fail("trip.original_end_date", "field.original_before_start")
+        elif end and original > end:
+            check.fail("trip.original_end_date", "field.original_after_end")
     if kind is None:
         return None
-    return {"kind": kind, "destination": destination, "start_date": start, "end_date": end}
+    return {
+        "kind": kind,
+        "destination": destination,
+        "start_date": start,
+        "end_date": end,
+        "original_end_date": original
+        if original is not None and original < (end or original)
+        else None,
+    }
 
 
 def _previous_posting(check: _Checker, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        check.fail("previous_posting", "must be an object {destination, start_date, end_date}")
+        check.fail("previous_posting", "field.previous_posting_object")
         return None
     destination = check.state(
         "previous_posting.destination", value.get("destination"), required=True
@@ -391,7 +428,7 @@ def _previous_posting(check: _Checker, value: Any) -> dict[str, Any] | None:
     start = check.day("previous_posting.start_date", value.get("start_date"), required=False)
     end = check.day("previous_posting.end_date", value.get("end_date"), required=True)
     if start and end and end < start:
-        check.fail("previous_posting.end_date", "is before the start date")
+        check.fail("previous_posting.end_date", "field.before_start")
     same = check.flag("previous_posting.same_employer", value.get("same_employer"))
     return {
         "destination": destination,
@@ -399,3 +436,28 @@ def _previous_posting(check: _Checker, value: Any) -> dict[str, Any] | None:
         "end_date": end,
         "same_employer": True if same is None else same,
     }
+
+
+def _fixed_place(check: _Checker, case: Mapping[str, Any], out: Mapping[str, Any]) -> str | None:
+    """987 Art 14(9): the state of a self-employed person's fixed place of business, one of the
+    states where the person works."""
+    place = check.state(
+        "fixed_place_of_business", case.get("fixed_place_of_business"), required=False
+    )
+    if place is None:
+        return None
+    if out["employment_status"] not in (None, "self_employed"):
+        check.fail("fixed_place_of_business", "field.place_self_employed")
+        return None
+    trip = out["trip"]
+    worked: set[str] = set(out["work_split_pct"] or {})
+    if trip is not None and trip["kind"] == "posting":
+        worked |= {s for s in (out["home_state"], trip["destination"]) if s}
+    if worked and place not in worked:
+        check.fail(
+            "fixed_place_of_business",
+            "field.place_outside_work",
+            states=", ".join(sorted(worked)),
+        )
+        return None
+    return place

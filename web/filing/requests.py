@@ -1,11 +1,11 @@
 """Certificate requests filed with the authority: draft → submitted → issued or refused.
 
 A request carries the period asked for, the preconditions the admin confirms before filing
-(legal-rules §2: registered as employed for the whole period, e.g. the Belgian Dimona; at least one
-month of prior insurance; not replacing a posted worker; the employer's substantial activity at
-home), and the expected lead time of the issuing state. When the trip starts before the document
-can arrive, filing also issues a provisional certificate for the meantime; the authority's
-document supersedes it, a refusal withdraws it.
+(docs/legal-rules.md §3: registered as employed for the whole period, e.g. the Belgian Dimona;
+at least one month of prior insurance; not replacing a posted worker; the employer's substantial
+activity at home), and the expected lead time of the issuing state. When the trip starts before
+the document can arrive, filing also issues a provisional certificate for the meantime; the
+authority's document supersedes it, a refusal withdraws it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from web.audit import record_audit_event
+from web.certificates.institutions import validate_institution
+from web.certificates.review import confirm_as_recorded_by_operator
 from web.certificates.services import (
     CertificateInput,
     import_official_certificate,
@@ -43,6 +45,7 @@ from web.models import (
     CertificateStatus,
     RequestKind,
     RequestStatus,
+    Role,
     Trip,
     TripKind,
     TripStatus,
@@ -265,21 +268,31 @@ def record_issued(
     filename: str,
     actor: User | None,
     today: date,
+    institution_other: str = "",
+    institution_other_justification: str = "",
 ) -> Certificate:
-    """The authority's document arrived: record it; it replaces the provisional one."""
+    """The authority's document arrived: record it. Like any official record it waits for the
+    provider's review, which replaces the provisional one on confirmation; when a provider
+    operator records it, their recording is that review and it is confirmed at once."""
     _require_status(req, RequestStatus.SUBMITTED.value)
     errors = {}
     if document is None:
         errors["document"] = _("Attach the authority's PDF.")
     if valid_to < valid_from:
         errors["valid_to"] = _("is before the first day")
-    institution = " ".join(issuing_institution.split())
-    if not 1 <= len(institution) <= 100:
-        errors["issuing_institution"] = _(
-            "Copy the institution as printed on the document (at most 100 characters)."
+    institution = None
+    try:
+        institution = validate_institution(
+            issuing_institution or "",
+            institution_other,
+            institution_other_justification,
+            state=req.legislation_state,
         )
+    except InputError as exc:
+        errors.update(exc.errors)
     if errors:
         raise InputError(errors)
+    assert institution is not None
     trip = req.trip
     provisional = req.provisional_certificate
     supersedes = (
@@ -295,8 +308,9 @@ def record_issued(
             req.work_state_list,
             valid_from,
             valid_to,
-            institution,
+            institution.value,
             authority_reference.strip()[:120] or None,
+            institution.justification,
         ),
         actor=actor,
         document=document,
@@ -304,6 +318,8 @@ def record_issued(
         trip=trip,
         supersedes=supersedes,
     )
+    if actor is not None and actor.role_enum is Role.OPERATOR:
+        confirm_as_recorded_by_operator(certificate, actor)
     req.status = RequestStatus.ISSUED.value
     req.decided_at = utcnow()
     req.certificate_id = certificate.id

@@ -10,7 +10,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -46,6 +46,9 @@ from web.models import (
 )
 from web.validation import InputError
 
+if TYPE_CHECKING:
+    from web.declarations.services import DeclarationStatus
+
 CERTIFICATE_TYPES = frozenset({"A1", "A1_via_derogation_art16", "CoC", "CoC_prolongation"})
 OPEN_REQUEST_STATUSES = (RequestStatus.DRAFT.value, RequestStatus.SUBMITTED.value)
 
@@ -69,6 +72,9 @@ _FORM_FIELDS = {
     "prior_insurance_months": "prior_insurance_months",
     "employment_status": "employment_status",
     "art16_agreement": "art16_agreement",
+    "previous_legislation_state": "previous_legislation_state",
+    "fixed_place_of_business": "fixed_place_of_business",
+    "trip.original_end_date": "end_date",
 }
 
 
@@ -118,6 +124,14 @@ def case_for_trip(trip: Trip) -> dict[str, Any]:
     }
     if trip.prior_insurance_months is not None:
         case["prior_insurance_months"] = trip.prior_insurance_months
+    if trip.previous_legislation_state:
+        case["recruited_for_posting"] = True
+        case["previous_legislation_state"] = trip.previous_legislation_state
+    if trip.fixed_place_of_business:
+        case["fixed_place_of_business"] = trip.fixed_place_of_business
+    original_end = first_filed_end(trip)
+    if trip.kind == TripKind.POSTING.value and original_end and original_end < trip.end_date:
+        case["trip"]["original_end_date"] = original_end.isoformat()
     if trip.kind == TripKind.REGULAR_MULTI_STATE.value:
         split = parse_work_split(trip.work_split) if trip.work_split else None
         key = (
@@ -132,16 +146,41 @@ def case_for_trip(trip: Trip) -> dict[str, Any]:
     return case
 
 
+def first_filed_end(trip: Trip) -> date | None:
+    """The end of the period first filed with the authority (the initial request, once filed):
+    what the employer notified before any extension, so the engine can tell an extended posting
+    from one foreseen longer at the outset."""
+    if trip.id is None:
+        return None
+    first = db.session.scalars(
+        select(CertificateRequest)
+        .where(
+            CertificateRequest.trip_id == trip.id,
+            CertificateRequest.kind == RequestKind.INITIAL.value,
+            CertificateRequest.submitted_at.is_not(None),
+        )
+        .order_by(CertificateRequest.submitted_at, CertificateRequest.id)
+        .limit(1)
+    ).first()
+    if first is None or first.period_start != trip.start_date:
+        return None
+    return first.period_end
+
+
 def determine_trip(trip: Trip, *, today: date | None = None) -> dict[str, Any]:
     """Run the engine on the trip and keep its answer on the trip. InputError (by form field)
     when the case cannot be assessed: the engine never guesses."""
+    # Kept on the trip from its history, never typed: the console and the API then agree.
+    trip.original_end_date = first_filed_end(trip)
     try:
         result = determine(
             case_for_trip(trip), provider_filing_states=filing_state_codes(), today=today
         )
     except CaseError as exc:
         errors: dict[str, str] = {}
-        for name, message in exc.errors.items():
+        from web.coverage.explain import field_errors
+
+        for name, message in field_errors(exc.messages).items():
             field = _FORM_FIELDS.get(name.split("[")[0], "coverage")
             text = _("The coverage check cannot assess this: %(detail)s", detail=message)
             errors[field] = text if field not in errors else f"{errors[field]} {text}"
@@ -337,6 +376,8 @@ class CoverageRow:
     status: str
     certificate: Certificate | None
     request: CertificateRequest | None
+    # The posted-worker declaration (web/declarations/): its .bucket is the dashboard's column.
+    declaration: DeclarationStatus | None = None
 
 
 def coverage_rows(
@@ -345,8 +386,12 @@ def coverage_rows(
     month: date | None = None,
     country: str | None = None,
     status: str | None = None,
+    declaration: str | None = None,
 ) -> list[CoverageRow]:
-    """Every planned trip of the company with its coverage status, filtered."""
+    """Every planned trip of the company with its coverage status and its declaration's
+    (a bucket of BUCKET_LABELS), filtered."""
+    from web.declarations.services import declaration_statuses
+
     stmt = (
         for_company(Trip, company_id)
         .where(Trip.status != TripStatus.CANCELLED.value)
@@ -374,10 +419,13 @@ def coverage_rows(
             .order_by(CertificateRequest.created_at)
         ):
             requests[req.trip_id].append(req)
+    declarations = declaration_statuses(trips)  # one query for every trip
     rows = []
     for trip in trips:
         trip_status = coverage_status(trip, certificates[trip.id], requests[trip.id])
         if status and trip_status != status:
+            continue
+        if declaration and declarations[trip.id].bucket != declaration:
             continue
         rows.append(
             CoverageRow(
@@ -385,6 +433,7 @@ def coverage_rows(
                 trip_status,
                 certificate_covering_trip(trip, certificates[trip.id]),
                 next((r for r in reversed(requests[trip.id])), None),
+                declarations[trip.id],
             )
         )
     return rows
@@ -404,6 +453,7 @@ CSV_HEADER = (
     "certificate_id",
     "certificate_valid_to",
     "request_status",
+    "declaration",
 )
 
 
@@ -436,6 +486,7 @@ def coverage_csv(rows: list[CoverageRow]) -> str:
                     row.certificate.id if row.certificate else "",
                     row.certificate.valid_to.isoformat() if row.certificate else "",
                     row.request.status if row.request else "",
+                    row.declaration.bucket if row.declaration else "",
                 )
             ]
         )

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
-from web.operator import routes  # noqa: E402, F401
+from web.operator import keys, reviews, routes  # noqa: E402, F401

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField
-from wtforms.validators import Optional
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
+from web.admin.forms import CertificateForm, InstitutionFields
 from web.countries import country_choices
 from web.forms import ServiceValidatedForm, select_choices
 
@@ -19,3 +21,26 @@ class FilingStateForm(ServiceValidatedForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.state.choices = select_choices(country_choices(), blank=True)
+
+
+class ReviewForm(InstitutionFields, CertificateForm):
+    """The reviewer's copy of an official record: every field may be corrected before
+    confirming (checked by the same service as the admin's form)."""
+
+    authority_reference = StringField(_l("Document number"))
+    review_note = StringField(_l("Note (optional)"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_institution_choices()
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Why the record is rejected"))
+
+
+class RevokeKeyForm(FlaskForm):
+    kid = HiddenField(validators=[DataRequired(), Length(max=16)])
+    reason = StringField(
+        _l("Why (kept in the audit trail)"), validators=[DataRequired(), Length(max=500)]
+    )

@@ -1,6 +1,6 @@
-"""Reminders (DESIGN §8): before a certificate ends, when an upcoming trip is not covered, and
-when a multi-state A1 must be renewed. Each is sent exactly once: its Reminder row is unique
-and is written in the same transaction as its outbox messages."""
+"""Reminders (docs/design.md §7): before a certificate ends, when an upcoming trip is not
+covered, and when a multi-state A1 must be renewed. Each is sent exactly once: its Reminder row
+is unique and is written in the same transaction as its outbox messages."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from web.certificates.services import certificate_covering_trip
+from web.certificates.titles import document_short_title
 from web.countries import localised_country_name
 from web.extensions import db
+from web.i18n import format_day
 from web.models import (
     Certificate,
     CertificateStatus,
@@ -108,9 +110,9 @@ def _expiry_message(cert: Certificate, days_left: int, url: str) -> PushMessage:
         )
     body = _(
         "%(type)s for work in %(states)s, valid until %(date)s.",
-        type=cert.document_type,
+        type=document_short_title(cert),
         states=states,
-        date=cert.valid_to.isoformat(),
+        date=format_day(cert.valid_to),
     )
     return PushMessage("reminder.expiry", title, body, url, topic=f"exp-{cert.id}")
 
@@ -124,9 +126,9 @@ def _admin_expiry_message(cert: Certificate, days_left: int, url: str) -> PushMe
     )
     body = _(
         "%(type)s for work in %(states)s, valid until %(date)s.",
-        type=cert.document_type,
-        states=", ".join(cert.work_state_list),
-        date=cert.valid_to.isoformat(),
+        type=document_short_title(cert),
+        states=", ".join(localised_country_name(s) for s in cert.work_state_list),
+        date=format_day(cert.valid_to),
     )
     return PushMessage("reminder.expiry", title, body, url, topic=f"exp-{cert.id}")
 
@@ -136,7 +138,7 @@ def _renewal_message(cert: Certificate, url: str) -> PushMessage:
     body = _(
         "It ends on %(date)s. For work in several countries a new determination must be "
         "requested each time the A1 expires.",
-        date=cert.valid_to.isoformat(),
+        date=format_day(cert.valid_to),
     )
     return PushMessage("reminder.renewal", title, body, url, topic=f"ren-{cert.id}")
 
@@ -153,7 +155,7 @@ def _trip_message(trip: Trip, url: str, *, for_admin: bool) -> PushMessage:
         title = _("Your trip to %(country)s is not covered", country=country)
     body = _(
         "It starts on %(date)s and no valid certificate covers it yet.",
-        date=trip.start_date.isoformat(),
+        date=format_day(trip.start_date),
     )
     return PushMessage("reminder.trip", title, body, url, topic=f"trip-{trip.id}")
 

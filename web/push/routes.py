@@ -10,14 +10,9 @@ from web.auth.services import device_label
 from web.extensions import csrf, db, limiter
 from web.models import Role
 from web.push import bp
-from web.push.services import (
-    acknowledge_shown,
-    delete_subscription,
-    save_subscription,
-    validate_subscription,
-)
+from web.push.services import SubscriptionRefused, acknowledge_shown, delete_subscription
+from web.push.services import subscribe as subscribe_user
 from web.push.vapid import application_server_key
-from web.validation import InputError
 
 SUBSCRIBERS = (Role.EMPLOYEE, Role.EMPLOYER_ADMIN, Role.SUPPORT, Role.OPERATOR)
 
@@ -34,12 +29,14 @@ def key() -> Response:
 def subscribe() -> Response | tuple[Response, int]:
     """Store the browser's `subscription.toJSON()` (sent with the X-CSRFToken header)."""
     try:
-        data = validate_subscription(request.get_json(silent=True))
-    except InputError as exc:
-        return jsonify({"errors": exc.errors, "status": 422}), 422
-    subscription = save_subscription(
-        current_user, data, device_label(request.headers.get("User-Agent", ""))
-    )
+        subscription = subscribe_user(
+            current_user,
+            request.get_json(silent=True),
+            device_label(request.headers.get("User-Agent", "")),
+        )
+    except SubscriptionRefused as refused:
+        db.session.commit()  # the audit event only
+        return jsonify({"errors": refused.errors, "status": refused.status}), refused.status
     db.session.commit()
     return jsonify({"id": subscription.id}), 201
 

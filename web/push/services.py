@@ -10,13 +10,15 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from web.audit import record_audit_event
 from web.extensions import db
 from web.models import OutboxMessage, PushSubscription, User, utcnow
-from web.push.vapid import endpoint_allowed
+from web.push.endpoints import EndpointRefused, endpoint_from_config
 from web.validation import InputError
 
 MAX_PAYLOAD_BYTES = 3000  # RFC 8291 allows 3993 bytes of plaintext; keep a margin
@@ -37,6 +39,9 @@ def endpoint_hash(endpoint: str) -> str:
     return hashlib.sha256(endpoint.encode()).hexdigest()
 
 
+MAX_SUBSCRIPTIONS_PER_USER = 10  # a new device beyond this replaces the user's oldest
+
+
 @dataclass(frozen=True)
 class SubscriptionInput:
     endpoint: str
@@ -44,49 +49,118 @@ class SubscriptionInput:
     auth: str
 
 
+class SubscriptionRefused(InputError):
+    """A subscription that is not stored: ``reason`` (no personal data) goes to the audit trail."""
+
+    def __init__(self, errors: dict[str, str], reason: str, status: int = 422) -> None:
+        super().__init__(errors)
+        self.reason = reason
+        self.status = status
+
+
 def validate_subscription(payload: object) -> SubscriptionInput:
-    """The browser's `subscription.toJSON()`: {endpoint, keys: {p256dh, auth}}."""
+    """The browser's `subscription.toJSON()`: {endpoint, keys: {p256dh, auth}}; the endpoint
+    must be a push service of PUSH_ALLOWED_HOSTS (web/push/endpoints.py)."""
     errors: dict[str, str] = {}
+    reasons: list[str] = []
     if not isinstance(payload, dict):
-        raise InputError({"subscription": _("must be a JSON object")})
+        raise SubscriptionRefused({"subscription": _("must be a JSON object")}, "not_an_object")
     endpoint = payload.get("endpoint")
     keys = payload.get("keys") if isinstance(payload.get("keys"), dict) else {}
-    if (
-        not isinstance(endpoint, str)
-        or not endpoint.startswith(("https://", "http://"))
-        or len(endpoint) > 2048
-    ):
-        errors["endpoint"] = _("must be the push service URL of the subscription")
-    elif not endpoint_allowed(endpoint):
-        errors["endpoint"] = _("is not a push service this server sends to")
+    try:
+        endpoint_from_config(endpoint, current_app.config)
+    except EndpointRefused as refused:
+        reasons.append(f"endpoint {refused.reason}")
+        if refused.reason in ("missing", "malformed"):
+            errors["endpoint"] = _("must be the push service URL of the subscription")
+        else:
+            errors["endpoint"] = _("is not a push service this server sends to")
     p256dh = _b64url_bytes(keys.get("p256dh"))
     if p256dh is None or len(p256dh) != 65 or p256dh[0] != 4:
         errors["keys.p256dh"] = _("must be the browser's P-256 public key")
+        reasons.append("p256dh")
     auth = _b64url_bytes(keys.get("auth"))
     if auth is None or len(auth) != 16:
         errors["keys.auth"] = _("must be the 16-byte authentication secret")
+        reasons.append("auth")
     if errors:
-        raise InputError(errors)
+        raise SubscriptionRefused(errors, ", ".join(reasons))
+    assert isinstance(endpoint, str)
     return SubscriptionInput(endpoint, keys["p256dh"], keys["auth"])
+
+
+def _bound_elsewhere() -> SubscriptionRefused:
+    return SubscriptionRefused(
+        {
+            "endpoint": _(
+                "Notifications on this browser are turned on for another account. Turn them "
+                "off and on again to receive them here."
+            )
+        },
+        "bound_to_another_user",
+        status=409,
+    )
 
 
 def save_subscription(
     user: User, data: SubscriptionInput, device_label: str = ""
 ) -> PushSubscription:
-    """Store (or move to this user) the subscription of one browser."""
+    """Store the subscription of one browser for this user, or refresh it if it is already
+    theirs. An endpoint another user holds is refused: whoever learns it must not be able to
+    take that person's alerts. Beyond MAX_SUBSCRIPTIONS_PER_USER the oldest device goes."""
     digest = endpoint_hash(data.endpoint)
+    if db.engine.dialect.name == "postgresql":
+        # Two subscribes at once must not both see room under the cap.
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     subscription = db.session.scalar(
         select(PushSubscription).where(PushSubscription.endpoint_hash == digest)
     )
+    if subscription is not None and subscription.user_id != user.id:
+        raise _bound_elsewhere()
     if subscription is None:
-        subscription = PushSubscription(endpoint=data.endpoint, endpoint_hash=digest)
-        db.session.add(subscription)
-    subscription.user_id = user.id  # a shared browser now signed in as someone else
-    subscription.p256dh = data.p256dh
-    subscription.auth = data.auth
-    subscription.device_label = device_label[:120]
+        subscription = PushSubscription(
+            endpoint=data.endpoint,
+            endpoint_hash=digest,
+            user_id=user.id,
+            p256dh=data.p256dh,
+            auth=data.auth,
+            device_label=device_label[:120],
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(subscription)
+        except IntegrityError:
+            raise _bound_elsewhere() from None  # the same endpoint, stored a moment ago
+    else:
+        subscription.p256dh = data.p256dh
+        subscription.auth = data.auth
+        subscription.device_label = device_label[:120]
+    db.session.flush()
+    surplus = db.session.scalars(
+        select(PushSubscription.id)
+        .where(PushSubscription.user_id == user.id)
+        .order_by(PushSubscription.created_at.desc(), PushSubscription.id.desc())
+        .offset(MAX_SUBSCRIPTIONS_PER_USER)
+    ).all()
+    if surplus:
+        db.session.execute(delete(PushSubscription).where(PushSubscription.id.in_(surplus)))
     record_audit_event("push.subscribed", object_type="user", object_id=user.id)
     return subscription
+
+
+def subscribe(user: User, payload: object, device_label: str = "") -> PushSubscription:
+    """Validate and store; a refusal stores nothing but one audit event (the caller commits)."""
+    try:
+        return save_subscription(user, validate_subscription(payload), device_label)
+    except SubscriptionRefused as refused:
+        record_audit_event(
+            "push.subscription_refused",
+            object_type="user",
+            object_id=user.id,
+            outcome="refused",
+            message=refused.reason,
+        )
+        raise
 
 
 def delete_subscription(user: User, endpoint: str) -> bool:
@@ -131,8 +205,6 @@ class PushMessage:
 
 def ack_token(message_id: int) -> str:
     """Proof, carried in an alert's URL, that the phone showing it may acknowledge it."""
-    from flask import current_app
-
     mac = hmac.new(
         current_app.config["SECRET_KEY"].encode(), f"push-ack:{message_id}".encode(), hashlib.sha256
     ).hexdigest()[:24]

@@ -114,10 +114,3 @@ def check_vapid_subject(subject: str) -> None:
             f"VAPID subject {subject!r} is a placeholder that push services refuse: set "
             "VAPID_SUBJECT (or SUPPORT_EMAIL) to a real address"
         )
-
-
-def endpoint_allowed(endpoint: str) -> bool:
-    """Only push services we know (or the configured test prefixes): the server must never be
-    made to POST to an internal address."""
-    patterns = current_app.config["PUSH_ALLOWED_ENDPOINTS"]
-    return any(fnmatch(endpoint, pattern.strip() + "*") for pattern in patterns if pattern.strip())

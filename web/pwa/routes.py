@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from web.access import public
 from web.pwa import bp
 
-# The app shell: precached at install so the wallet opens with no network (DESIGN §6).
+# The app shell: precached at install so the wallet opens with no network (docs/design.md §5).
 SHELL_STATIC = (
     "css/app.css",
     "css/verify.css",
     "js/app.js",
     "js/wallet.js",
+    "js/ask-outbox.js",
     "js/ask.js",
     "vendor/htmx-2.0.11.min.js",
     "icons/icon.svg",

@@ -7,33 +7,41 @@ from datetime import UTC, datetime
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, select
 
 from web.access import roles_required
-from web.ask.services import OUTCOMES, acknowledge, add_note, resolve, time_to_acknowledge
-from web.extensions import db
-from web.models import Incident, IncidentStatus, Role
+from web.ask.services import (
+    OUTCOMES,
+    acknowledge,
+    add_note,
+    agent_display_name,
+    resolve,
+    support_queue,
+    time_to_acknowledge,
+)
+from web.audit import record_audit_event
+from web.extensions import db, limiter
+from web.i18n import LANGUAGE_NAMES, PUBLIC_LANGUAGES
+from web.models import Incident, Role
 from web.rendering import render_page_or_fragment
 from web.support import bp
+from web.support.services import (
+    AUTHORITY_MAIL_LIMIT,
+    MailUnavailable,
+    call_script,
+    host_language,
+    send_to_authority,
+)
 from web.validation import InputError
 from web.verify.services import verify_for_inspector
 
 support_only = roles_required(Role.SUPPORT)
-QUEUE_SIZE = 100
 
 
-def _queue() -> list[Incident]:
-    """Open incidents first (new before acknowledged), the newest tap first; then resolved."""
-    order = case(
-        (Incident.status == IncidentStatus.NEW.value, 0),
-        (Incident.status == IncidentStatus.ACKNOWLEDGED.value, 1),
-        else_=2,
-    )
-    return list(
-        db.session.scalars(
-            select(Incident).order_by(order, Incident.tapped_at.desc()).limit(QUEUE_SIZE)
-        )
-    )
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 @bp.route("/")
@@ -43,7 +51,7 @@ def queue() -> Response:
     return render_page_or_fragment(
         "support/queue.html",
         "support/_queue_rows.html",
-        incidents=_queue(),
+        queue=support_queue(_page_arg()),
         now=datetime.now(UTC),
         stats=time_to_acknowledge(),
     )
@@ -56,7 +64,9 @@ def _incident(incident_id: int) -> Incident:
     return incident
 
 
-def _incident_page(incident: Incident, status: int = 200, errors: dict | None = None):
+def _incident_page(
+    incident: Incident, status: int = 200, errors: dict | None = None, form: dict | None = None
+):
     answer = (
         verify_for_inspector(incident.certificate.qr_text)
         if incident.certificate and incident.certificate.qr_text
@@ -67,6 +77,10 @@ def _incident_page(incident: Incident, status: int = 200, errors: dict | None = 
         incident=incident,
         answer=answer,
         outcomes=OUTCOMES,
+        agent_display_name=agent_display_name,
+        script=call_script(incident, current_user._get_current_object()),
+        authority_languages=[(code, LANGUAGE_NAMES[code]) for code in PUBLIC_LANGUAGES],
+        authority_form=form or {"language": host_language(incident)},
         errors=errors or {},
         now=datetime.now(UTC),
     ), status
@@ -118,6 +132,49 @@ def resolve_incident(incident_id: int):
     db.session.commit()
     flash(_("Resolved; the employee and their employer are informed."), "info")
     return redirect(url_for("support.queue"))
+
+
+def _agent_key() -> str:
+    return f"agent-{current_user.id}"
+
+
+def _authority_mail_refused(limit) -> None:
+    """One audit event per refused burst: an agent mailing many authorities is unusual."""
+    record_audit_event("incident.document_refused", outcome="refused", message="rate limit")
+    db.session.commit()
+
+
+@bp.route("/incidents/<int:incident_id>/send-to-authority", methods=["POST"])
+@support_only
+@limiter.limit(AUTHORITY_MAIL_LIMIT, key_func=_agent_key, on_breach=_authority_mail_refused)
+def send_to_authority_view(incident_id: int):
+    """E-mail the inspector (an address the agent typed) the verification link and the
+    document, in the inspector's language; resolve the incident as "document sent"."""
+    item = _incident(incident_id)
+    form = {
+        "email": request.form.get("authority_email", "")[:254],
+        "language": request.form.get("authority_language", ""),
+    }
+    try:
+        address = send_to_authority(
+            item, current_user._get_current_object(), form["email"], form["language"]
+        )
+    except InputError as exc:
+        db.session.rollback()
+        return _incident_page(item, 422, exc.errors, form)
+    except MailUnavailable:
+        db.session.commit()  # the audited refusal
+        message = _(
+            "No mail server is configured, so nothing was sent. Read the verification code to "
+            "the inspector, or ask them to scan the QR code."
+        )
+        return _incident_page(item, 503, {"authority_email": message}, form)
+    db.session.commit()
+    flash(
+        _("Sent to %(address)s; the incident is resolved as “document sent”.", address=address),
+        "info",
+    )
+    return redirect(url_for("support.incident", incident_id=item.id))
 
 
 @bp.route("/duty", methods=["POST"])

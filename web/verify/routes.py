@@ -5,15 +5,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
+from datetime import datetime
 
 from flask import Response, current_app, make_response, render_template, request
+from flask_babel import get_locale
 
 from web.access import public
 from web.certificates.keys import revocation_document, trust_list_document
 from web.extensions import csrf, limiter
 from web.validation import date_field
 from web.verify import bp
-from web.verify.services import lookup_by_code, verify_for_inspector
+from web.verify.services import (
+    ANSWERS,
+    InspectorAnswer,
+    checked_at_words,
+    institution_names,
+    lookup_by_code,
+    scan_document_titles,
+    verify_for_inspector,
+)
+
+# The lookup's answer page formats its time of check in the template.
+bp.add_app_template_global(checked_at_words, "checked_at_words")
 
 # Verifiers refresh often; a revocation must reach them within minutes, not hours.
 LIST_CACHE_SECONDS = 300
@@ -52,10 +67,54 @@ def _scan_limit() -> str:
 @limiter.limit(_scan_limit)
 def scanned(token: str) -> Response:
     """The page a phone camera opens from the QR."""
-    answer = verify_for_inspector(token)
-    response = make_response(render_template("verify/result.html", answer=answer, token=token))
+    answer = verify_for_inspector(token)  # the signature and the live status, every time
+    response = make_response(_result_page(answer))
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+# The busiest public page is the same HTML for the same answer, language and holder details,
+# but for the time of the check: each worker keeps the last pages it rendered (the answer itself
+# is computed on every request, so a withdrawal shows at once) and writes the time in.
+_CHECKED_AT = "\ue000checked-at\ue000"  # a private-use character: in no translation
+_RESULT_PAGES_KEPT = 512
+_result_pages: OrderedDict[tuple, str] = OrderedDict()
+_result_pages_lock = threading.Lock()
+
+
+def _result_page(answer: InspectorAnswer) -> str:
+    key = (
+        id(current_app._get_current_object()),
+        str(get_locale()),
+        answer.state,
+        answer.details,
+        answer.reason,
+    )
+    with _result_pages_lock:
+        page = _result_pages.get(key)
+        if page is not None:
+            _result_pages.move_to_end(key)
+    if page is None:
+        page = render_template("verify/result.html", answer=answer, checked_at_text=_CHECKED_AT)
+        with _result_pages_lock:
+            _result_pages[key] = page
+            while len(_result_pages) > _RESULT_PAGES_KEPT:
+                _result_pages.popitem(last=False)
+    return page.replace(_CHECKED_AT, _checked_at_text(answer.checked_at, key[1]))
+
+
+_last_checked_at: tuple[object, str] = (None, "")
+
+
+def _checked_at_text(moment: datetime, locale: str) -> str:
+    """The time of the check in the page's language; the same second is formatted once."""
+    global _last_checked_at
+    second = (id(current_app._get_current_object()), locale, moment.replace(microsecond=0))
+    last_key, text = _last_checked_at
+    if last_key != second:
+        text = checked_at_words(moment)
+        _last_checked_at = (second, text)
+    return text
 
 
 def _lookup_failed(response: Response) -> bool:
@@ -95,7 +154,14 @@ def lookup() -> Response:
 @public
 def scan() -> Response:
     """The offline inspector verifier: camera or photo, checked in the browser (WebCrypto)."""
-    response = make_response(render_template("verify/scan.html"))
+    response = make_response(
+        render_template(
+            "verify/scan.html",
+            answer_states=ANSWERS,
+            document_titles=scan_document_titles(),
+            institution_names=institution_names(),
+        )
+    )
     response.headers["Cache-Control"] = "no-cache"  # no personal data; its worker keeps a copy
     return response
 

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Response, abort, make_response, render_template, request, url_for
-from flask_babel import force_locale
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from web.access import roles_required
 from web.audit import record_audit_event
 from web.certificates.qr import qr_svg
+from web.certificates.services import is_in_force
+from web.certificates.titles import is_provisional, qr_label
+from web.declarations.inspection import (
+    bundle_beside,
+    employee_notices,
+    receipt_urls,
+    trip_for_certificate,
+)
 from web.extensions import db
 from web.i18n import LANGUAGE_NAMES, PUBLIC_LANGUAGES
-from web.models import Certificate, Role, SignIn
+from web.models import Certificate, CertificateStatus, Role, SignIn
 from web.rendering import render_page_or_fragment
 from web.verify.services import holder_details
 from web.wallet import bp
@@ -78,9 +86,11 @@ def home() -> str:
         employee=employee,
         rows=wallet_certificates(certificates, today),
         trips=trips,
+        declaration_notices=employee_notices(trips, today),
         offline_urls=[
             url_for("wallet.ask_none"),
             *_offline_urls(current_certificates(certificates, today)),
+            *receipt_urls(trips, today),  # the inspection bundle: the declaration receipts
         ],
         today=today,
         rendered_at=_rendered_at(),
@@ -95,6 +105,12 @@ def _offline_urls(certificates: list[Certificate]) -> list[str]:
     for c in certificates:
         urls.append(url_for("wallet.certificate", certificate_id=c.id))
         urls.append(url_for("wallet.inspector", certificate_id=c.id))
+        # The inspector may read another language: each one is kept, so switching works offline.
+        urls.extend(
+            url_for("wallet.inspector", certificate_id=c.id, lang=code) for code in PUBLIC_LANGUAGES
+        )
+        if is_provisional(c):
+            urls.append(url_for("wallet.show_provisional", certificate_id=c.id))
         if c.document_path:
             urls.append(url_for("certificates.document", certificate_id=c.id))
     return urls
@@ -105,55 +121,81 @@ def _offline_urls(certificates: list[Certificate]) -> list[str]:
 def certificate(certificate_id: str) -> Response:
     cert = _own_certificate(certificate_id)
     today = date.today()
+    trips = upcoming_trips(current_user.employee, [cert], today)
     return render_page_or_fragment(
         "wallet/certificate.html",
         "wallet/_certificate.html",
         certificate=cert,
         chip=chip_for(cert, today),
-        qr=qr_svg(cert.qr_text, _qr_label(cert)) if cert.qr_text else None,
+        # A provisional statement's QR opens only through the inspector view (the ask button
+        # or the deliberate "show to an authority" step), never on its own page.
+        qr=qr_svg(cert.qr_text, qr_label(cert))
+        if cert.qr_text and not is_provisional(cert)
+        else None,
         ask=choose_certificate(current_user.employee, today),
+        declaration=bundle_beside(trip_for_certificate(trips, cert, today)),
         rendered_at=_rendered_at(),
         logout_token=_logout_token(),
-    )
-
-
-def _qr_label(cert: Certificate) -> str:
-    from flask_babel import gettext as _
-
-    return _(
-        "QR code of the certificate. Verification code %(code)s.",
-        code=cert.verification_code_display,
     )
 
 
 @bp.route("/certificates/<certificate_id>/inspector")
 @employee_only
 def inspector(certificate_id: str) -> Response:
-    """Full screen for the inspector: the QR large and the details in the inspector's language."""
+    """Full screen for the inspector: title, QR, name and validity on the first screen, all in
+    the inspector's language; the employee's part (support, back) in the employee's."""
     cert = _own_certificate(certificate_id)
+    if not is_in_force(cert) and cert.status != CertificateStatus.WITHDRAWN.value:
+        # Waiting for review or rejected: nothing an inspector could check.
+        return redirect(url_for("wallet.certificate", certificate_id=cert.id))
     today = date.today()
-    trip = current_trip(upcoming_trips(current_user.employee, [cert], today), today)
-    default = inspector_language(
-        trip.destination_state if trip else None, default=current_user.locale or "en"
-    )
+    trips = upcoming_trips(current_user.employee, [cert], today)
+    trip = current_trip(trips, today)
+    default = inspector_language(trip.destination_state if trip else None)
     lang = request.args.get("lang")
     lang = lang if lang in PUBLIC_LANGUAGES else default
-    # The alert's status is for the employee: their language, not the inspector's.
+    # The employee's part is in the employee's language, rendered before the inspector's.
     # Our own template, escaped by Jinja as it renders: safe to embed as markup.
     ask_status = Markup(render_template("wallet/_ask_status.html"))  # noqa: S704  # nosec B704
+    employee_texts = {
+        "lang": str(get_locale() or "en"),
+        "back": gettext("Back to my certificate"),
+        "brightness": gettext("Turn the screen brightness up for the QR code."),
+        "dismiss": gettext("OK"),
+    }
     with force_locale(lang):
         html = render_template(
             "wallet/inspector.html",
             certificate=cert,
             d=holder_details(cert),
             chip=chip_for(cert, today),
-            qr=qr_svg(cert.qr_text, _qr_label(cert)) if cert.qr_text else None,
+            qr=qr_svg(cert.qr_text, qr_label(cert)) if cert.qr_text else None,
             inspector_lang=lang,
             ask_status=ask_status,
+            employee=employee_texts,
             inspector_languages=[(code, LANGUAGE_NAMES[code]) for code in PUBLIC_LANGUAGES],
+            # The posted-worker declaration beside the certificate, in the inspector's language.
+            declaration=bundle_beside(trip_for_certificate(trips, cert, today)),
             rendered_at=_rendered_at(),
         )
     return make_response(html)
+
+
+@bp.route("/certificates/<certificate_id>/show")
+@employee_only
+def show_provisional(certificate_id: str) -> Response | str:
+    """The deliberate step before a provisional statement is shown: the rule, and the choice
+    to alert support while showing it."""
+    cert = _own_certificate(certificate_id)
+    if not is_provisional(cert) or not is_in_force(cert):
+        return redirect(url_for("wallet.certificate", certificate_id=cert.id))
+    return render_template(
+        "wallet/show_provisional.html",
+        certificate=cert,
+        ask=choose_certificate(current_user.employee, date.today()),
+        rendered_at=_rendered_at(),
+        logout_token=_logout_token(),
+    )
 
 
 @bp.route("/ask/none")

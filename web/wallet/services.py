@@ -7,7 +7,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from web.certificates.services import best_certificate_for, certificate_covering_trip
+from web.certificates.services import (
+    best_certificate_for,
+    certificate_covering_trip,
+    is_in_force,
+)
 from web.extensions import db
 from web.models import (
     Certificate,
@@ -46,11 +50,17 @@ COUNTRY_LANGUAGE = {
 class Chip:
     """A certificate's status as the wallet shows it: a key for the style, and days left."""
 
-    key: str  # valid, provisional, expiring, not_yet_valid, expired, withdrawn, superseded
+    key: str  # valid, provisional, expiring, not_yet_valid, expired, withdrawn, superseded,
+    # pending_review, rejected
     days_left: int | None = None
 
 
 def chip_for(certificate: Certificate, today: date) -> Chip:
+    if certificate.status in (
+        CertificateStatus.PENDING_REVIEW.value,
+        CertificateStatus.REJECTED.value,
+    ):
+        return Chip(certificate.status)
     if certificate.status == CertificateStatus.WITHDRAWN.value:
         return Chip("withdrawn")
     if certificate.status == CertificateStatus.SUPERSEDED.value:
@@ -72,7 +82,9 @@ _CHIP_ORDER = {
     "provisional": 0,
     "expiring": 0,
     "not_yet_valid": 1,
+    "pending_review": 1,
     "superseded": 2,
+    "rejected": 3,
     "expired": 3,
     "withdrawn": 4,
 }
@@ -95,11 +107,7 @@ def wallet_certificates(
 
 def current_certificates(certificates: list[Certificate], today: date) -> list[Certificate]:
     """The certificates a phone must hold offline: in force today or later."""
-    return [
-        c
-        for c in certificates
-        if c.status != CertificateStatus.WITHDRAWN.value and c.valid_to >= today
-    ]
+    return [c for c in certificates if is_in_force(c) and c.valid_to >= today]
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,16 @@ class TripCoverage:
     @property
     def covered(self) -> bool:
         return self.certificate is not None
+
+    @property
+    def why_not_covered(self) -> str:
+        """The coverage check's own one-sentence answer, in the reader's language (empty for an
+        answer stored before the explanations existed)."""
+        from web.coverage.explain import text
+        from web.filing.trips import trip_coverage
+
+        explanation = (trip_coverage(self.trip) or {}).get("explanation") or {}
+        return text(explanation.get("summary")) if explanation.get("summary") else ""
 
     @property
     def legislation_state(self) -> str:
@@ -178,13 +196,11 @@ def choose_certificate(employee: Employee, today: date) -> AskChoice:
     if best is None and country is None:
         # No trip today: any certificate in force today, the inspector's country unknown.
         in_force = [
-            c
-            for c in certificates
-            if c.status != "withdrawn" and c.valid_from <= today <= c.valid_to
+            c for c in certificates if is_in_force(c) and c.valid_from <= today <= c.valid_to
         ]
         best = max(in_force, key=lambda c: (c.kind == "official", c.valid_to), default=None)
     closest = None
     if best is None:
-        candidates = [c for c in certificates if c.status != "withdrawn"]
+        candidates = [c for c in certificates if is_in_force(c)]
         closest = min(candidates, key=lambda c: abs((c.valid_to - today).days), default=None)
     return AskChoice(best, closest, trip, country)
