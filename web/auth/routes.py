@@ -138,6 +138,16 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+# Failed sign-in steps (the password, then the second factor) are limited per client, each step
+# by the same LOGIN_LIMIT_PER_CLIENT.
+failed_sign_ins_limited = limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_CLIENT"],
+    key_func=client_address,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+
+
 @bp.route("/")
 @public
 def index() -> Response:
@@ -148,12 +158,7 @@ def index() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_CLIENT"],
-    key_func=client_address,
-    methods=["POST"],
-    deduct_when=_failed,
-)
+@failed_sign_ins_limited
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(home_for(current_user.role_enum))
@@ -241,12 +246,7 @@ def _pending_user() -> tuple[User, dict] | None:
 
 @bp.route("/login/factor", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_CLIENT"],
-    key_func=client_address,
-    methods=["POST"],
-    deduct_when=_failed,
-)
+@failed_sign_ins_limited
 def login_factor() -> Response | str | tuple[str, int]:
     """The second step of a password sign-in: an app code, a recovery code or a passkey."""
     found = _pending_user()
