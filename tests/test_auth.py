@@ -392,9 +392,7 @@ def test_invitation_expires_after_7_days(app, data):
         assert peek_action_token(token, INVITE) is None
 
 
-def test_password_reset_flow_and_no_enumeration(
-    app, client, employee_email, caplog, monkeypatch
-):
+def test_password_reset_flow_and_no_enumeration(app, client, employee_email, caplog, monkeypatch):
     from web.auth.reset import wait_for_pending_resets
     from web.mail import MailResult
 
