@@ -77,12 +77,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web.push import bp as push_bp
     from web.pwa import bp as pwa_bp
     from web.support import bp as support_bp
-    from web.urls import AnyTextConverter
+    from web.urls import AnyTextConverter, RowIdConverter
     from web.verify import bp as verify_bp
     from web.wallet import bp as wallet_bp
 
     # Before the blueprints: their QR-token routes use it.
     app.url_map.converters["any_text"] = AnyTextConverter
+    app.url_map.converters["int"] = RowIdConverter
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)

@@ -217,3 +217,14 @@ def test_errors_are_translated_pages_not_500(client):
     assert response.mimetype == "text/html"
     json_response = client.get("/api/v1/nothing")
     assert json_response.status_code == 404 and json_response.json["status"] == 404
+
+
+def test_row_ids_beyond_the_integer_range_are_not_found(client, auth, data):
+    """PostgreSQL's INTEGER ends at 2**31 - 1: a larger id in a URL is an unknown id (404),
+    never an overflow error (found by the API fuzzer on /api/v1/trips/<id>/declaration)."""
+    company = data.company()
+    data.user(Role.EMPLOYER_ADMIN, company, email="hr-ids@example.com")
+    auth.login("hr-ids@example.com")
+    for path in ("/api/v1/trips/2147483648/declaration", "/admin/trips/2147483648"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/v1/trips/2147483647/declaration").status_code == 404

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 
 class AnyTextConverter(BaseConverter):
@@ -17,6 +17,15 @@ class AnyTextConverter(BaseConverter):
 
     regex = r"[\s\S]+"
     part_isolating = False
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` for row ids: a number beyond the databases' INTEGER (2**31 - 1) is a 404 like
+    any unknown id, instead of an overflow error from PostgreSQL. Registered as ``int``."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def public_url(endpoint: str, **values: Any) -> str:

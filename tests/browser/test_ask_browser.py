@@ -21,9 +21,15 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import CHROMIUM_ARGS, axe_violations, chromium_path, save_screenshot
+from tests.browser.conftest import (
+    CHROMIUM_ARGS,
+    axe_violations,
+    chromium_path,
+    save_screenshot,
+    sign_in,
+)
 from tests.browser.test_wallet_pwa_browser import WAIT_FOR_CONTROLLER, wait_until_offline_ready
-from tests.factories import PASSWORD, Factories
+from tests.factories import Factories
 from web.ask.services import acknowledge, resolve
 from web.extensions import db
 from web.models import Employee, Incident, Role, User
@@ -201,14 +207,6 @@ def phone(browser, live_server):
     context.close()
 
 
-def sign_in(page, email: str = EMAIL) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/wallet/")
-
-
 def ready_for_offline(page) -> None:
     """The worker controls the page and keeps the certificates, and the page knows it."""
     wait_until_offline_ready(page)
@@ -302,7 +300,7 @@ def test_one_tap_opens_the_best_certificate_and_makes_one_incident(
     elif case == "from-a-certificate-page":
         start_page = provisional["url"]
 
-    sign_in(page)
+    sign_in(page, EMAIL)
     ready_for_offline(page)
     if start_page != "/wallet/":
         page.goto(start_page)
@@ -367,7 +365,7 @@ def test_one_tap_opens_the_best_certificate_and_makes_one_incident(
 def test_status_panel_follows_support_without_reload(phone, app, world, asks, live_server):
     page = phone
     cert = certificate(app, world["employee"])
-    sign_in(page)
+    sign_in(page, EMAIL)
     ready_for_offline(page)
     tap(page)
     key = key_of(page)
@@ -425,7 +423,7 @@ def test_location_goes_with_the_alert_only_with_consent(browser, app, world, liv
     )
     try:
         page = new_page(context)
-        sign_in(page)
+        sign_in(page, EMAIL)
         ready_for_offline(page)
         expect(page.locator("body")).to_have_attribute("data-location-consent", "1")
         time.sleep(0.5)  # the fix taken when the page opened
@@ -454,7 +452,7 @@ def test_location_goes_with_the_alert_only_with_consent(browser, app, world, liv
 def test_status_panel_has_no_axe_violations(a11y_page, app, world, live_server):
     page = a11y_page
     certificate(app, world["employee"])
-    sign_in(page)
+    sign_in(page, EMAIL)
     ready_for_offline(page)
     assert axe_violations(page) == [], "wallet with the button"
     page.context.set_offline(True)
@@ -476,7 +474,7 @@ def test_offline_tap_shows_the_kept_view_and_sends_once_when_back_online(
 ):
     page = phone
     cert = certificate(app, world["employee"], states=("FR",) if case == "certificate" else ("IT",))
-    sign_in(page)
+    sign_in(page, EMAIL)
     ready_for_offline(page)
     page.context.set_offline(True)
 
@@ -549,7 +547,7 @@ def test_alert_waits_while_the_browser_is_closed_and_goes_once_when_reopened(
     context = launch()
     try:
         page = new_page(context)
-        sign_in(page)
+        sign_in(page, EMAIL)
         ready_for_offline(page)
         context.set_offline(True)
         before, after = tap(page)
@@ -633,7 +631,7 @@ def test_alert_waits_while_the_browser_is_closed_and_goes_once_when_reopened(
 def test_the_same_key_twenty_times_at_once_makes_one_incident(phone, app, world, live_server):
     page = phone
     cert = certificate(app, world["employee"])
-    sign_in(page)
+    sign_in(page, EMAIL)
     key = str(uuid.uuid4())
     answers = page.evaluate(
         CONCURRENT_POSTS, {"key": key, "count": 20, "certificateId": cert["id"]}
@@ -655,7 +653,7 @@ def test_background_sync_sends_the_alert_with_no_page_open(browser, app, world, 
     context = browser.new_context(base_url=live_server.url, **CONTEXT_OPTIONS)
     try:
         page = new_page(context)
-        sign_in(page)
+        sign_in(page, EMAIL)
         ready_for_offline(page)
         context.set_offline(True)
         before, after = tap(page)

@@ -15,9 +15,8 @@ import pytest
 from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations
-from tests.browser.conftest import sign_in as console_sign_in
-from tests.browser.test_ask_browser import new_page, ready_for_offline, sign_in
+from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.test_ask_browser import new_page, ready_for_offline
 from tests.factories import Factories
 from tests.test_declaration_bundle import CONTACT, RECEIPT, RECEIPT_NUMBER, answer, file_declaration
 from web.extensions import db
@@ -166,7 +165,7 @@ def test_dashboard_declaration_column_and_filter(browser, app, live_server, worl
     context = browser.new_context(base_url=live_server.url, viewport=CONSOLE)
     try:
         page = new_page(context)
-        console_sign_in(page, ADMIN, lands_on="**/admin/employees")
+        sign_in(page, ADMIN, lands_on="**/admin/employees")
         for lang in ("en", "fr"):
             set_locale(app, ADMIN, lang)
             page.goto("/admin/coverage")

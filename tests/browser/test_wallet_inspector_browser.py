@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations
-from tests.browser.test_ask_browser import BUTTON, key_of, new_page, ready_for_offline, sign_in
+from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.test_ask_browser import BUTTON, key_of, new_page, ready_for_offline
 from tests.factories import Factories
 
 pytestmark = pytest.mark.browser

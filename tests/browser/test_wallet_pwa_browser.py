@@ -21,8 +21,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import axe_violations, save_screenshot, sign_out
-from tests.factories import PASSWORD, confirm_official
+from tests.browser.conftest import axe_violations, save_screenshot, sign_in, sign_out
+from tests.factories import confirm_official
 from web.certificates.services import (
     CertificateInput,
     import_official_certificate,
@@ -173,14 +173,6 @@ def wallet(app, data) -> dict:
         }
 
 
-def sign_in(page, email: str = EMAIL) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/wallet/")
-
-
 def wait_until_offline_ready(page) -> int:
     """The worker controls the page and has stored the current certificates (after login)."""
     page.evaluate(WAIT_FOR_CONTROLLER)
@@ -238,7 +230,7 @@ def decode_qr(png: bytes) -> list[str]:
 
 
 def test_service_worker_takes_control_and_manifest_is_installable(page, wallet, live_server):
-    sign_in(page)
+    sign_in(page, EMAIL)
     page.evaluate(WAIT_FOR_CONTROLLER)
     state = page.evaluate(WORKER_STATE)
     assert state == {"controller": "/sw.js", "state": "activated", "scope": "/"}, state
@@ -302,7 +294,7 @@ def test_service_worker_takes_control_and_manifest_is_installable(page, wallet, 
 
 
 def test_wallet_and_every_certificate_open_offline_from_the_cache(page, wallet, live_server):
-    sign_in(page)
+    sign_in(page, EMAIL)
     assert wait_until_offline_ready(page) >= 2 * len(wallet["current"])
     # Visit every page once online, as the employee would.
     for cert in wallet["current"]:
@@ -344,7 +336,7 @@ def test_wallet_and_every_certificate_open_offline_from_the_cache(page, wallet, 
 
 
 def test_certificate_never_opened_is_offline_after_login(page, wallet, live_server):
-    sign_in(page)
+    sign_in(page, EMAIL)
     wait_until_offline_ready(page)
     caches = page.evaluate(CACHE_CONTENTS)
     kept = {path for paths in caches.values() for path in paths}
@@ -385,7 +377,7 @@ def test_certificate_never_opened_is_offline_after_login(page, wallet, live_serv
 
 
 def _prepare_logout(page, wallet) -> None:
-    sign_in(page)
+    sign_in(page, EMAIL)
     wait_until_offline_ready(page)
     page.goto(wallet["current"][0]["url"])
     expect(page.locator("svg.qr")).to_be_visible()
@@ -467,7 +459,7 @@ def test_logout_offline_wipes_the_phone_and_ends_the_sign_in_when_back_online(
 
 
 def test_qr_decodes_to_the_signed_text_and_is_large_black_on_white(page, wallet, live_server):
-    sign_in(page)
+    sign_in(page, EMAIL)
     cert = wallet["current"][0]
     page.goto(cert["url"])
     qr = page.locator("svg.qr")
@@ -507,7 +499,7 @@ def test_qr_decodes_to_the_signed_text_and_is_large_black_on_white(page, wallet,
 
 def test_wallet_pages_have_no_axe_violations(a11y_page, wallet, live_server):
     page = a11y_page
-    sign_in(page)
+    sign_in(page, EMAIL)
     cert = wallet["current"][0]
     pages = {
         "wallet": "/wallet/",
