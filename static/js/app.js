@@ -2,12 +2,17 @@
 (function () {
   "use strict";
 
-  // htmx sends the CSRF token with every request it makes (Flask-WTF reads X-CSRFToken).
-  document.addEventListener("htmx:configRequest", function (event) {
+  // The page's CSRF token (Flask-WTF reads X-CSRFToken), for every script of a console or
+  // settings page: htmx below, passkeys.js and push.js (loaded after this file).
+  function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta) {
-      event.detail.headers["X-CSRFToken"] = meta.content;
-    }
+    return meta ? meta.content : "";
+  }
+  window.A1W = Object.freeze({csrfToken: csrfToken});
+
+  // htmx sends the CSRF token with every request it makes.
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
   });
 
   // The language picker submits on change; its button stays for keyboards and no-JS.

@@ -4,11 +4,6 @@
 (function () {
   "use strict";
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-
   function toBuffer(base64url) {
     var base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
     base64 += "===".slice((base64.length + 3) % 4);
@@ -39,7 +34,7 @@
     var response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+      headers: {"Content-Type": "application/json", "X-CSRFToken": window.A1W.csrfToken()},
       body: JSON.stringify(body || {}),
     });
     var data = {};

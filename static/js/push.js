@@ -10,7 +10,6 @@
   const button = section.querySelector(".js-push-toggle");
   const state = section.querySelector(".push-state");
   const labels = section.dataset;
-  const csrf = document.querySelector('meta[name="csrf-token"]');
 
   function say(text) {
     state.textContent = text;
@@ -25,7 +24,7 @@
     return fetch("/push/subscriptions", {
       method: method,
       credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.content : ""},
+      headers: {"Content-Type": "application/json", "X-CSRFToken": window.A1W.csrfToken()},
       body: JSON.stringify(body),
     }).then((response) => {
       if (!response.ok) {
