@@ -80,8 +80,28 @@ def _truncate_postgres(app: Flask) -> None:
         tables = ", ".join(
             f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "alembic_version"
         )
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # A browser test's live server may still be answering a request the closed page had
+        # sent (a background pre-fetch): its transaction and the TRUNCATE can deadlock. The test
+        # is over, so any other session on this database is its leftover: end them, then empty
+        # the tables (again, if PostgreSQL chose the TRUNCATE as the deadlock's victim).
+        for attempt in range(3):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(
+                        sa.text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+                    conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                break
+            except sa.exc.OperationalError:
+                if attempt == 2:
+                    raise
+            finally:
+                # The pool's other connections were among those ended: never hand them out again.
+                db.session.remove()
+                db.engine.dispose()
         # The rows the migrations seed, as the next test expects them (SQLite copies the template).
         from web.filing.states import seed_default_filing_states
 
