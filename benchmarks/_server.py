@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import math
 import os
 import statistics
 import subprocess
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 from tests.gunicorn_server import Gunicorn, free_port  # noqa: F401 - the benchmarks' too
@@ -54,6 +56,34 @@ def gunicorn(
     """The tests' gunicorn launcher, ready once /bench/bare answers; yields its port."""
     with Gunicorn(env, workers=workers, app=app, ready_path="/bench/bare") as server:
         yield server.port
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest rank: the smallest value with at least ``fraction`` of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+
+def employee_on_a_trip(
+    env: dict[str, str], email: str, password: str, family_name: str, given_names: str
+) -> tuple[str, str]:
+    """A fresh database with one employee of "Bench Bau GmbH" (home state DE) on a trip to France
+    from two days ago to 30 days ahead; returns the trip's first and last day (ISO)."""
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "companies", "create", "Bench Bau GmbH")
+    flask_cli(
+        env, "users", "create", email, "--role", "employee", "--company", "Bench Bau GmbH",
+        "--family-name", family_name, "--given-names", given_names, "--birth-date", "1985-06-01",
+        "--home-state", "DE", "--password-stdin",
+        stdin=password + "\n",
+    )  # fmt: skip
+    today = date.today()
+    start, end = (today - timedelta(days=2)).isoformat(), (today + timedelta(days=30)).isoformat()
+    flask_cli(
+        env, "trips", "create", "--employee", email, "--destination", "FR",
+        "--start", start, "--end", end,
+    )  # fmt: skip
+    return start, end
 
 
 def drive(

@@ -36,12 +36,19 @@ import sys
 import threading
 import time
 import uuid
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._server import ROOT, bench_env, flask_cli, gunicorn, workdir
+from benchmarks._server import (
+    ROOT,
+    bench_env,
+    employee_on_a_trip,
+    flask_cli,
+    gunicorn,
+    percentile,
+    workdir,
+)
 from tests.live import signed_in_session
 from tests.push_service import LOOPBACK_SETTINGS, PushServiceStandIn
 
@@ -83,43 +90,8 @@ class TimedStandIn(PushServiceStandIn):
 
 def prepare(env: dict[str, str], stand_in: TimedStandIn):  # type: ignore[no-untyped-def]
     """The database, an employee on a trip, an on-duty agent whose phone is the stand-in."""
-    flask_cli(env, "db", "upgrade")
-    flask_cli(env, "companies", "create", "Bench Bau GmbH")
-    flask_cli(
-        env,
-        "users",
-        "create",
-        EMPLOYEE,
-        "--role",
-        "employee",
-        "--company",
-        "Bench Bau GmbH",
-        "--family-name",
-        "Kowalski",
-        "--given-names",
-        "Jan",
-        "--birth-date",
-        "1985-06-01",
-        "--home-state",
-        "DE",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    employee_on_a_trip(env, EMPLOYEE, PASSWORD, "Kowalski", "Jan")
     flask_cli(env, "users", "create", AGENT, "--role", "support")
-    today = date.today()
-    flask_cli(
-        env,
-        "trips",
-        "create",
-        "--employee",
-        EMPLOYEE,
-        "--destination",
-        "FR",
-        "--start",
-        (today - timedelta(days=2)).isoformat(),
-        "--end",
-        (today + timedelta(days=30)).isoformat(),
-    )
     os.environ.update(env)
     from app import create_app
     from web.extensions import db
@@ -221,11 +193,6 @@ class Phone:
         started = time.perf_counter()
         self.request("POST", "/bench/bare", "{}", {"Content-Type": "application/json"})
         return time.perf_counter() - started
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * fraction) - 1)]
 
 
 def measure(

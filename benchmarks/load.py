@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import math
 import os
 import platform
 import random
@@ -42,7 +41,7 @@ from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks._server import bench_env, flask_cli, gunicorn, workdir
+from benchmarks._server import bench_env, flask_cli, gunicorn, percentile, workdir
 from tests.live import signed_in_session
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -211,12 +210,6 @@ def run_load(
             job = _job(port, endpoint, n // len(endpoints), tokens, phones)
             pool.submit(_send, port, endpoint, job, due, in_burst, results)
     return results, len(schedule)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def main() -> int:

@@ -15,19 +15,24 @@ PostgreSQL): it is only needed to sign in and fill the phone's cache before the 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._server import ROOT, bench_env, flask_cli, free_port, workdir
+from benchmarks._server import (
+    Gunicorn,
+    bench_env,
+    employee_on_a_trip,
+    flask_cli,
+    free_port,
+    percentile,
+    workdir,
+)
 
 EMPLOYEE = "bench.tap@example.com"
 PASSWORD = "benchmark password 1"  # noqa: S105 (a throwaway database's only employee)
@@ -53,64 +58,12 @@ QR_IN_VIEW = """() => {
 
 
 def prepare(env: dict[str, str]) -> None:
-    flask_cli(env, "db", "upgrade")
-    flask_cli(env, "companies", "create", "Bench Bau GmbH")
-    flask_cli(
-        env,
-        "users",
-        "create",
-        EMPLOYEE,
-        "--role",
-        "employee",
-        "--company",
-        "Bench Bau GmbH",
-        "--family-name",
-        "Wiśniewska",
-        "--given-names",
-        "Zofia",
-        "--birth-date",
-        "1985-06-01",
-        "--home-state",
-        "DE",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
-    today = date.today()
-    start, end = (today - timedelta(days=2)).isoformat(), (today + timedelta(days=30)).isoformat()
-    flask_cli(
-        env, "trips", "create", "--employee", EMPLOYEE, "--destination", "FR",
-        "--start", start, "--end", end,
-    )  # fmt: skip
+    start, end = employee_on_a_trip(env, EMPLOYEE, PASSWORD, "Wiśniewska", "Zofia")
     flask_cli(
         env, "certificates", "issue", "--employee", EMPLOYEE, "--type", "A1",
         "--kind", "provisional", "--legislation-state", "DE", "--work-states", "FR",
         "--valid-from", start, "--valid-to", end,
     )  # fmt: skip
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "benchmarks.bench_app:create_bench_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/bench/bare")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(process.stderr.read().decode()[-2000:])
-        time.sleep(0.2)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def measure(base_url: str, taps: int, throttle: float) -> tuple[list[float], list[float]]:
@@ -175,12 +128,9 @@ def main() -> int:
     env = bench_env(workdir(), PUBLIC_BASE_URL=base_url)
     prepare(env)
     os.environ.update(env)
-    server = serve(env, port)
-    try:
+    with Gunicorn(env, port=port, app="benchmarks.bench_app:create_bench_app()",
+                  ready_path="/bench/bare"):  # fmt: skip
         taps, static = measure(base_url, args.taps, args.throttle)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
     print(
         f"offline, CPU throttled {args.throttle:g}x, {VIEWPORT['width']}x{VIEWPORT['height']}, "
         f"{len(taps)} taps"
