@@ -122,6 +122,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web.certificates.institutions import institution_name
 
     app.add_template_filter(institution_name, "institution_name")
+    from flask_babel import gettext
+
+    from web.vocabulary import label, use_translator
+
+    use_translator(gettext)  # the domain's labels in the request's language
+
+    # The domain's words in templates, through the `term` macro (templates/_macros.html).
+    app.add_template_global(label, "vocabulary_label")
 
     return app
 

@@ -155,16 +155,13 @@ def make_app(workdir: Path):
 def seed(app, certificates: int) -> list[str]:
     from flask_migrate import upgrade
 
-    from web.admin.services import (
-        create_employee,
-        create_trip,
-        validate_employee_input,
-        validate_trip_input,
-    )
     from web.auth.services import set_password
     from web.certificates.services import CertificateInput, issue_provisional_certificate
+    from web.employees.services import create_employee, validate_employee_input
     from web.extensions import db
     from web.models import Company
+    from web.trips.input import validate_trip_input
+    from web.trips.services import create_trip
 
     today = date.today()
     with app.app_context():

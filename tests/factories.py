@@ -11,15 +11,12 @@ import pyotp
 from flask import Flask
 from sqlalchemy import select
 
-from web.admin.services import (
-    create_employee,
-    create_trip,
-    validate_employee_input,
-    validate_trip_input,
-)
 from web.auth.services import set_password
+from web.employees.services import create_employee, validate_employee_input
 from web.extensions import db
 from web.models import Certificate, Company, Employee, Role, TotpFactor, Trip, User
+from web.trips.input import validate_trip_input
+from web.trips.services import create_trip
 
 PASSWORD = "correct horse battery"
 _serial = count(1)

@@ -164,9 +164,9 @@ def test_trips_create(runner, app, data):
                 "--employee",
                 email,
                 "--destination",
-                "de",
+                "fr",
                 "--work-states",
-                "DE,FR",
+                "FR,BE",
                 "--start",
                 "2026-03-01",
                 "--end",
@@ -174,7 +174,10 @@ def test_trips_create(runner, app, data):
             ]
         )
     )
-    assert out["work_states"] == ["DE", "FR"] and out["kind"] == "posting"
+    assert out["work_states"] == ["FR", "BE"] and out["kind"] == "posting"
+    # The same engine call and status as the console: a posting from Germany needs an A1.
+    assert out["status"] in ("not_covered", "action_needed", "provisional")
+    assert out["next_step"] != "nothing"
     bad = runner.invoke(
         args=[
             "trips",

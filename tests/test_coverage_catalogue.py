@@ -530,9 +530,9 @@ def test_the_console_feeds_the_first_filed_period_to_the_engine(app, data):
     first filed with the authority) makes it an extended posting, as the API answers it with
     original_end_date — not a posting foreseen beyond 24 months from the start."""
     from web.extensions import db
-    from web.filing.requests import create_certificate_request
-    from web.filing.trips import case_for_trip, determine_trip
+    from web.filing.certificate_requests import create_certificate_request
     from web.models import Trip, utcnow
+    from web.trips.assessment import case_for_trip, determine_trip
 
     company = data.company()
     employee = data.employee(company)

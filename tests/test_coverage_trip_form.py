@@ -131,9 +131,9 @@ def test_the_form_shows_each_fact_only_where_it_applies(client, data, admin):
 
 def test_the_first_filed_end_is_kept_on_the_trip(app, data):
     """The end first filed with the authority comes from the trip's history, not from a form."""
-    from web.filing.requests import create_certificate_request
-    from web.filing.trips import determine_trip
+    from web.filing.certificate_requests import create_certificate_request
     from web.models import utcnow
+    from web.trips.assessment import determine_trip
 
     company = data.company()
     employee = data.employee(company)

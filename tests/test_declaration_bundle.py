@@ -369,7 +369,7 @@ def test_the_csv_export_has_the_declaration_column(app, world, dashboard):
 
 def test_the_csv_cells_of_the_declaration_column_are_neutralised(app, world, monkeypatch):
     """A value that a spreadsheet would read as a formula goes out as text, like every cell."""
-    from web.filing import trips as trips_module
+    from web.trips import dashboard as trips_module
 
     client = signed_in(app, "bundle-admin@example.com")
     real = trips_module.coverage_rows
@@ -380,7 +380,7 @@ def test_the_csv_cells_of_the_declaration_column_are_neutralised(app, world, mon
             row.declaration = type("S", (), {"bucket": "=HYPERLINK(1)"})()
         return rows
 
-    monkeypatch.setattr("web.admin.coverage_routes.coverage_rows", formula_bucket)
+    monkeypatch.setattr("web.admin.coverage.coverage_rows", formula_bucket)
     rows = list(
         csv.DictReader(io.StringIO(client.get("/admin/coverage.csv").get_data(as_text=True)))
     )

@@ -16,7 +16,7 @@ from tests.conftest import AuthActions
 from tests.factories import Factories, tiny_pdf
 from tests.helpers import csrf_token, post_form
 from web.extensions import db
-from web.filing.requests import open_due_renewals
+from web.filing.certificate_requests import open_due_renewals
 from web.models import (
     AuditEvent,
     Certificate,
@@ -147,7 +147,7 @@ def test_no_treaty_says_no_certificate_exists_and_what_home_cover_may_apply(app,
     page = client.get(f"/admin/trips/{trip_id}").get_data(as_text=True)
     assert "no certificate can exist" in page  # the one plain sentence first
     assert "Ausstrahlung" in page  # the home cover that may still apply (German law)
-    rows = client.get("/admin/coverage?status=no_treaty").get_data(as_text=True)
+    rows = client.get("/admin/coverage?status=no_agreement").get_data(as_text=True)
     assert f"/admin/trips/{trip_id}" in rows
 
 
@@ -301,7 +301,7 @@ def test_request_far_ahead_issues_no_provisional_and_a_refusal_is_recorded(app, 
     path = f"/admin/requests/{req.id}"
     assert post_form(client, f"{path}/submit", CHECKLIST, token_from=path).status_code == 302
     assert _only(app, Certificate) == []  # the document arrives before the trip
-    assert f"/admin/trips/{trip_id}" in client.get("/admin/coverage?status=pending").get_data(
+    assert f"/admin/trips/{trip_id}" in client.get("/admin/coverage?status=requested").get_data(
         as_text=True
     )
     response = post_form(client, f"{path}/refused", {"reason": "  "}, token_from=path)
@@ -369,7 +369,7 @@ def test_art16_derogation_for_a_posting_beyond_24_months(app, client, world):
     assert trip.coverage_type == "none_host_legislation"
     assert _only(app, CertificateRequest) == []
     page = client.get(f"/admin/trips/{trip_id}").get_data(as_text=True)
-    assert "Request an Art 16 derogation" in page
+    assert "Ask for an exception (Art 16)" in page  # the next step
 
     response = post_form(
         client, f"/admin/trips/{trip_id}/requests/derogation", token_from=f"/admin/trips/{trip_id}"
@@ -467,7 +467,7 @@ def test_dashboard_filters_and_csv_export(app, client, world, data):
     assert listed("") == {fr, at, th}
     assert listed(f"month={june:%Y-%m}") == {fr, th}
     assert listed("country=AT") == {at}
-    assert listed("status=no_treaty") == {th}
+    assert listed("status=no_agreement") == {th}
     assert listed("status=provisional") == {fr, at}
     htmx = client.get("/admin/coverage?country=fr", headers={"HX-Request": "true"})
     assert "<html" not in htmx.get_data(as_text=True) and f"/admin/trips/{fr}" in htmx.get_data(
@@ -482,7 +482,7 @@ def test_dashboard_filters_and_csv_export(app, client, world, data):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {(int(r["trip_id"]), r["status"]) for r in rows} == {
         (fr, "provisional"),
-        (th, "no_treaty"),
+        (th, "no_agreement"),
     }
     assert {r["certificate_type"] for r in rows} == {"A1", "none_no_treaty"}
 
@@ -491,7 +491,7 @@ def test_csv_cells_cannot_run_as_formulas(app, client, data):
     company = data.company("Formula Ltd")
     data.user(Role.EMPLOYER_ADMIN, company, email="f-admin@example.com")
     data.employee(company, email="eve@example.com", family_name="=HYPERLINK(1)")
-    from web.filing.trips import _csv_cell
+    from web.trips.dashboard import _csv_cell
 
     assert _csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert _csv_cell("@SUM") == "'@SUM" and _csv_cell("Müller") == "Müller"

@@ -361,7 +361,7 @@ def test_rejection_keeps_the_document_and_the_reason_for_admin_and_employee(app,
 
 
 def _submitted_request(app, world):
-    from web.filing.requests import create_certificate_request, submit_request
+    from web.filing.certificate_requests import create_certificate_request, submit_request
     from web.models import RequestKind
 
     with app.app_context():
@@ -394,7 +394,7 @@ def _submitted_request(app, world):
 
 
 def _record_issued_as(app, world, request_id, actor_id, state):
-    from web.filing.requests import record_issued
+    from web.filing.certificate_requests import record_issued
     from web.models import CertificateRequest
 
     code = {"DE": "DE:DRV-BUND", "FR": "FR:URSSAF"}[state]

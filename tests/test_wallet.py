@@ -409,8 +409,9 @@ def test_uncovered_trip_says_why_in_the_coverage_checks_words(app, data):
     from flask_babel import force_locale
 
     from web.coverage.explain import text
-    from web.filing.trips import check_trip_coverage, trip_coverage
     from web.models import Trip
+    from web.trips.follow_up import check_trip_coverage
+    from web.trips.records import trip_coverage
 
     company = data.company("Far Away GmbH")
     employee_id = data.employee(company, email="far@example.com")

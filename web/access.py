@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, event, func, select
 from werkzeug.routing import Rule
 
 from web.audit import record_audit_event
@@ -214,3 +214,15 @@ def get_company_object_or_404(model: type, object_id: object) -> Any:
         db.session.commit()
         abort(404)
     return obj
+
+
+PAGE_SIZE = 25  # rows per page in the consoles' lists
+
+
+def page_of(stmt: Select[Any], order_by: Any, page: int) -> tuple[list[Any], int]:
+    """One page of a list (1-based, PAGE_SIZE rows) and the number of rows in the whole list."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(*order_by).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    )
+    return list(rows), total

@@ -11,14 +11,15 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from web.admin.cli import companies_cli, trips_cli, users_cli
     from web.ask.cli import incidents_cli
     from web.backup import backup_command
     from web.certificates.cli import certificates_cli, keys_cli
     from web.demo import demo_command
+    from web.employees.cli import companies_cli, users_cli
     from web.filing.cli import coverage_cli
     from web.jobs.cli import jobs_cli, retention_cli
     from web.push.cli import outbox_cli, reminders_cli
+    from web.trips.cli import trips_cli
 
     for command in (
         coverage_cli,

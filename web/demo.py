@@ -14,12 +14,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from web.admin.services import (
-    create_employee,
-    create_trip,
-    validate_employee_input,
-    validate_trip_input,
-)
 from web.auth.services import set_password
 from web.certificates.review import confirm_official_certificate
 from web.certificates.services import (
@@ -28,8 +22,11 @@ from web.certificates.services import (
     issue_provisional_certificate,
 )
 from web.cli_errors import fail
+from web.employees.services import create_employee, validate_employee_input
 from web.extensions import db
 from web.models import Company, Employee, Role, Trip, User
+from web.trips.input import validate_trip_input
+from web.trips.services import create_trip
 
 # Only on a loopback PUBLIC_BASE_URL (a laptop): anywhere else each run makes its own password.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed by `make run` on purpose
@@ -193,7 +190,8 @@ def create_demo_data(today: date | None = None, password: str = DEMO_PASSWORD) -
 def _demo_coverage(employees: dict[str, Employee], today: date) -> None:
     """Every demo trip through the engine, as if the admin had saved it in the console: the
     uncovered ones get their draft request or provisional certificate."""
-    from web.filing.trips import act_on_determination, determine_trip
+    from web.trips.assessment import determine_trip
+    from web.trips.follow_up import act_on_determination
 
     for employee in employees.values():
         for trip in employee.trips:

@@ -9,19 +9,13 @@ from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "Français",
-    "de": "Deutsch",
-    "nl": "Nederlands",
-    "it": "Italiano",
-    "es": "Español",
-    "pl": "Polski",
-}
+from web.vocabulary import Language
+
+LANGUAGE_NAMES = {language.value: language.label for language in Language}
 
 
 # Inspectors anywhere in Europe read the public verification pages: more languages there.
-PUBLIC_LANGUAGES = ("en", "fr", "de", "nl", "it", "es", "pl")
+PUBLIC_LANGUAGES = tuple(Language.values())
 PUBLIC_BLUEPRINTS = frozenset({"verify", "api"})
 PUBLIC_PATHS = ("/V/", "/v/", "/verify", "/api/")  # also for their 404s, which have no blueprint
 

@@ -27,6 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from web.extensions import db
+from web.vocabulary import (  # noqa: F401  the domain's words, re-exported for the models' users
+    Art16Agreement,
+    CertificateKind,
+    CertificateStatus,
+    DocumentType,
+    EmploymentStatus,
+    IncidentOutcome,
+    IncidentStatus,
+    KeyState,
+    RequestKind,
+    RequestStatus,
+    Role,
+    TripKind,
+    TripStatus,
+)
 
 
 def utcnow() -> datetime:
@@ -50,71 +65,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
-class Role(enum.StrEnum):
-    EMPLOYEE = "employee"
-    EMPLOYER_ADMIN = "employer_admin"
-    SUPPORT = "support"
-    OPERATOR = "operator"
-
-    @property
-    def belongs_to_company(self) -> bool:
-        # Support agents and operators work for the provider, not for a customer company.
-        return self in (Role.EMPLOYEE, Role.EMPLOYER_ADMIN)
-
-
 # Enumerations are stored as plain strings, not database enums: the same migration then runs on
 # SQLite and PostgreSQL and a new value needs no ALTER TYPE. Services and forms validate them.
-
-
-class TripKind(enum.StrEnum):
-    POSTING = "posting"
-    REGULAR_MULTI_STATE = "regular_multi_state"
-
-
-class TripStatus(enum.StrEnum):
-    PLANNED = "planned"
-    CANCELLED = "cancelled"
-
-
-class EmploymentStatus(enum.StrEnum):
-    EMPLOYED = "employed"
-    SELF_EMPLOYED = "self_employed"
-    EMPLOYED_AND_SELF_EMPLOYED = "employed_and_self_employed"
-
-
-class RequestKind(enum.StrEnum):
-    INITIAL = "initial"
-    EXTENSION = "extension"
-    DEROGATION = "derogation_art16"
-    RENEWAL = "renewal"
-
-
-class RequestStatus(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    ISSUED = "issued"
-    REFUSED = "refused"
-    CANCELLED = "cancelled"
-
-
-class DocumentType(enum.StrEnum):
-    A1 = "A1"
-    COC = "CoC"
-
-
-class CertificateKind(enum.StrEnum):
-    OFFICIAL = "official"
-    PROVISIONAL = "provisional"
-
-
-class CertificateStatus(enum.StrEnum):
-    ACTIVE = "active"
-    WITHDRAWN = "withdrawn"
-    SUPERSEDED = "superseded"
-    # An official certificate recorded by a customer waits for the provider's review: it is not
-    # signed and proves nothing until a reviewer confirms it (web/certificates/review.py).
-    PENDING_REVIEW = "pending_review"
-    REJECTED = "rejected"  # the review found it wrong: kept, with the reason, never signed
 
 
 class Company(db.Model):
@@ -434,13 +386,6 @@ class Certificate(db.Model):
         return "valid"
 
 
-class KeyState(enum.StrEnum):
-    PUBLISHED = "published"  # in the trust list, not yet signing
-    ACTIVE = "active"  # signs new certificates (exactly one)
-    RETIRED = "retired"  # no longer signs; verifies until its certificates have expired
-    REVOKED = "revoked"  # never verifies again
-
-
 class SigningKey(db.Model):
     """An ES256 key of the provider. The private half is stored encrypted (AES-GCM)."""
 
@@ -547,19 +492,6 @@ class Reminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("kind", "subject_id", "threshold_days"),)
-
-
-class IncidentStatus(enum.StrEnum):
-    NEW = "new"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class IncidentOutcome(enum.StrEnum):
-    INSPECTOR_SATISFIED = "inspector_satisfied"
-    DOCUMENT_SENT = "document_sent"
-    FOLLOW_UP = "follow_up"
-    FINE_IMPOSED = "fine_imposed"
 
 
 class Incident(db.Model):

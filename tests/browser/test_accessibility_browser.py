@@ -44,7 +44,8 @@ def test_console_pages(a11y_page, app, data, live_server):
     employee_id = data.employee(company, email="axe-worker@example.com")
     trip_id = data.trip(employee_id)
     with app.app_context():
-        from web.filing.trips import check_trip_coverage, open_request
+        from web.trips.follow_up import check_trip_coverage
+        from web.trips.records import open_request
 
         trip = db.session.get(Trip, trip_id)
         check_trip_coverage(trip, actor=None)  # DE is a filing state: a draft request

@@ -21,15 +21,11 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from web.admin.services import (
-    ART16_AGREEMENT_LABELS,
-    EMPLOYMENT_STATUS_LABELS,
-    TRIP_KIND_LABELS,
-)
 from web.certificates.institutions import institution_select_choices
 from web.countries import country_choices
 from web.forms import ServiceValidatedForm, select_choices
 from web.i18n import LANGUAGE_NAMES, app_languages
+from web.vocabulary import Art16Agreement, EmploymentStatus, TripKind
 
 
 class EmployeeForm(ServiceValidatedForm):
@@ -110,9 +106,9 @@ class TripForm(ServiceValidatedForm):
         self.previous_legislation_state.choices = select_choices(country_choices(), blank=True)
         self.fixed_place_of_business.choices = select_choices(country_choices(), blank=True)
         self.work_states.choices = select_choices(country_choices())
-        self.kind.choices = select_choices(list(TRIP_KIND_LABELS.items()))
-        self.employment_status.choices = select_choices(list(EMPLOYMENT_STATUS_LABELS.items()))
-        self.art16_agreement.choices = select_choices(list(ART16_AGREEMENT_LABELS.items()))
+        self.kind.choices = select_choices(TripKind.choices())
+        self.employment_status.choices = select_choices(EmploymentStatus.choices())
+        self.art16_agreement.choices = select_choices(Art16Agreement.choices())
 
     def raw_values(self) -> dict[str, object]:
         values = super().raw_values()

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from web.coverage import CertificateType, ProviderCategory
+from web.coverage import ProviderCategory
 from web.coverage.validation import ART16_AGREEMENTS, EMPLOYMENT_STATUSES, TRIP_KINDS
 from web.declarations.openapi import DECLARATION_EXPORT, declaration_path
 from web.verify.services import ANSWERS
+from web.vocabulary import (
+    CertificateKind,
+    CertificateType,
+    CoverageStatus,
+    DocumentType,
+    NextStepKind,
+    RequestStatus,
+    TripKind,
+)
 
 _DATE = {"type": "string", "format": "date"}
 _COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$"}
@@ -44,8 +53,8 @@ HOLDER_DETAILS: dict[str, Any] = {
         "work_states": {"type": "array", "items": _COUNTRY, "minItems": 1},
         "valid_from": _DATE,
         "valid_to": {**_DATE, "description": "Last day of validity, inclusive."},
-        "document_type": {"type": "string", "enum": ["A1", "CoC"]},
-        "kind": {"type": "string", "enum": ["official", "provisional"]},
+        "document_type": {"type": "string", "enum": DocumentType.values()},
+        "kind": {"type": "string", "enum": CertificateKind.values()},
         "issuing_institution": {"type": ["string", "null"]},
         "authority_reference": {"type": ["string", "null"]},
         "confirmed_on": {
@@ -222,7 +231,7 @@ CASE_EXAMPLES: dict[str, Any] = {
     },
 }
 
-_CERTIFICATE_TYPE: dict[str, Any] = {"type": "string", "enum": list(get_args(CertificateType))}
+_CERTIFICATE_TYPE: dict[str, Any] = {"type": "string", "enum": CertificateType.values()}
 _NULLABLE_COUNTRY: dict[str, Any] = {**_COUNTRY, "type": ["string", "null"]}
 _SENTENCES: dict[str, Any] = {
     "type": "array",
@@ -338,6 +347,77 @@ CASE_ERRORS: dict[str, Any] = {
 }
 
 
+_NULLABLE_DATE = {**_DATE, "type": ["string", "null"]}
+
+TRIP_COVERAGE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "status",
+        "status_label",
+        "next_step",
+        "next_step_label",
+        "next_step_text",
+        "certificate_id",
+        "covered_until",
+        "request_id",
+        "request_status",
+        "expected_by",
+    ],
+    "properties": {
+        "status": {"type": "string", "enum": CoverageStatus.values()},
+        "status_label": {"type": "string", "description": "In the reader's language."},
+        "next_step": {"type": "string", "enum": NextStepKind.values()},
+        "next_step_label": {"type": "string"},
+        "next_step_text": {
+            "type": "string",
+            "description": "The next step as one sentence, in the reader's language.",
+        },
+        "certificate_id": {"type": ["string", "null"]},
+        "covered_until": _NULLABLE_DATE,
+        "request_id": {"type": ["integer", "null"]},
+        "request_status": {"type": ["string", "null"], "enum": [*RequestStatus.values(), None]},
+        "expected_by": _NULLABLE_DATE,
+    },
+}
+
+TRIP: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id",
+        "employee_id",
+        "destination",
+        "work_states",
+        "start_date",
+        "end_date",
+        "kind",
+        "coverage",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "employee_id": {"type": "integer"},
+        "destination": _COUNTRY,
+        "work_states": {"type": "array", "items": _COUNTRY, "minItems": 1},
+        "start_date": _DATE,
+        "end_date": _DATE,
+        "kind": {"type": "string", "enum": TripKind.values()},
+        "coverage": {"$ref": "#/components/schemas/TripCoverage"},
+    },
+}
+
+TRIP_PAGE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["trips", "total", "page"],
+    "properties": {
+        "trips": {"type": "array", "items": {"$ref": "#/components/schemas/Trip"}},
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+    },
+}
+
+
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -414,6 +494,67 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/trips": {
+                "get": {
+                    "operationId": "listTrips",
+                    "summary": "The company's trips, 25 a page, each with its coverage status "
+                    "and next step.",
+                    "description": "For employer admins (the session cookie of a signed-in admin).",
+                    "security": [{"session": []}],
+                    "parameters": [
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "One page of trips.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/TripPage"}
+                                }
+                            },
+                        },
+                        "401": _error("Not signed in."),
+                        "403": _error("Signed in, but not as an employer admin."),
+                        "422": _error("The page is not a whole number from 1."),
+                    },
+                }
+            },
+            "/api/v1/trips/{trip_id}": {
+                "get": {
+                    "operationId": "getTrip",
+                    "summary": "One trip with its coverage status and next step.",
+                    "description": (
+                        "For employer admins of the trip's company; any other trip answers 404."
+                    ),
+                    "security": [{"session": []}],
+                    "parameters": [
+                        {
+                            "name": "trip_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The trip.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Trip"}
+                                }
+                            },
+                        },
+                        "401": _error("Not signed in."),
+                        "403": _error("Signed in, but not as an employer admin."),
+                        "404": _error("No such trip of the admin's company."),
+                    },
+                }
+            },
             "/api/v1/trips/{trip_id}/declaration": declaration_path(_error),
             "/api/v1/verify/{token}": {
                 "get": {
@@ -461,6 +602,9 @@ def openapi_document() -> dict[str, Any]:
                 "Determination": DETERMINATION,
                 "CaseErrors": CASE_ERRORS,
                 "DeclarationExport": DECLARATION_EXPORT,
+                "Trip": TRIP,
+                "TripCoverage": TRIP_COVERAGE,
+                "TripPage": TRIP_PAGE,
             },
             "securitySchemes": {
                 "session": {

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from web.access import public, roles_required
+from web.access import get_company_object_or_404, public, roles_required
 from web.api import bp
 from web.api.openapi import openapi_document
 from web.extensions import limiter
-from web.models import Role
+from web.models import Role, Trip
+from web.trips.services import list_trips
+from web.trips.status import TripCoverageStatus, trip_status, trip_statuses
 from web.verify.services import verify_for_inspector
 
 
@@ -57,3 +60,44 @@ def determinations() -> Response | tuple[Response, int]:
         # Every bad field named, in the reader's language (Accept-Language).
         return jsonify({"errors": field_errors(exc.messages), "status": 422}), 422
     return jsonify(localise(result))
+
+
+def _trip_json(trip: Trip, coverage: TripCoverageStatus) -> dict[str, object]:
+    """A trip with its coverage status and next step (web/trips/status.py), as the console shows
+    them: codes for machines, labels and sentences in the reader's language."""
+    return {
+        "id": trip.id,
+        "employee_id": trip.employee_id,
+        "destination": trip.destination_state,
+        "work_states": trip.work_state_list,
+        "start_date": trip.start_date.isoformat(),
+        "end_date": trip.end_date.isoformat(),
+        "kind": trip.kind,
+        "coverage": coverage.as_json(),
+    }
+
+
+@bp.route("/trips")
+@roles_required(Role.EMPLOYER_ADMIN)
+def trips() -> Response | tuple[Response, int]:
+    """The company's trips, a page of PAGE_SIZE at a time, each with its status."""
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        body = {"page": _("must be a whole number from 1")}
+        return jsonify({"errors": body, "status": 422}), 422
+    rows, total = list_trips(current_user.company_id, page=int(page))
+    statuses = trip_statuses(rows)
+    return jsonify(
+        {
+            "trips": [_trip_json(t, statuses[t.id]) for t in rows],
+            "total": total,
+            "page": int(page),
+        }
+    )
+
+
+@bp.route("/trips/<int:trip_id>")
+@roles_required(Role.EMPLOYER_ADMIN)
+def trip(trip_id: int) -> Response:
+    found = get_company_object_or_404(Trip, trip_id)
+    return jsonify(_trip_json(found, trip_status(found)))

@@ -91,6 +91,7 @@ from web.coverage.dates import ONE_DAY, add_months, days_inclusive, fits_within,
 from web.coverage.messages import ALL_MESSAGES, Message, english, msg
 from web.coverage.providers import ProviderCategory, normalise_states, provider_category
 from web.coverage.validation import CaseError, validate_case
+from web.vocabulary import CertificateType
 
 # --------------------------------------------------------------------------- thresholds (one place)
 
@@ -119,15 +120,6 @@ TYPICAL_ART16_POSTING_MONTHS = 60
 # TCA: new cases from 1 January 2021; earlier situations stay under the Withdrawal Agreement.
 TCA_START = date(2021, 1, 1)
 
-CertificateType = Literal[
-    "A1",
-    "A1_via_derogation_art16",
-    "CoC",
-    "CoC_prolongation",
-    "none_host_legislation",
-    "none_no_treaty",
-    "review_required",
-]
 _CERTIFICATES: frozenset[str] = frozenset(
     {"A1", "A1_via_derogation_art16", "CoC", "CoC_prolongation"}
 )

@@ -38,10 +38,11 @@ from typing import Any
 
 from web.coverage import countries
 from web.coverage.messages import Message, english, msg
+from web.vocabulary import Art16Agreement, EmploymentStatus, TripKind
 
-EMPLOYMENT_STATUSES = ("employed", "self_employed", "employed_and_self_employed")
-TRIP_KINDS = ("posting", "regular_multi_state")
-ART16_AGREEMENTS = ("none", "requested", "granted")
+EMPLOYMENT_STATUSES = tuple(EmploymentStatus.values())
+TRIP_KINDS = tuple(TripKind.values())
+ART16_AGREEMENTS = tuple(Art16Agreement.values())
 # Rounding: three thirds written as 33 % each must still pass (CCSS example 1 adds up to 99).
 PERCENT_TOLERANCE = 1
 

@@ -61,7 +61,7 @@ def renewals_command() -> None:
     on; run daily from cron."""
     from datetime import date
 
-    from web.filing.requests import open_due_renewals
+    from web.filing.certificate_requests import open_due_renewals
 
     created = open_due_renewals(date.today())
     db.session.commit()

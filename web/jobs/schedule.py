@@ -46,7 +46,7 @@ def reminders() -> dict:
 
 def renewals() -> dict:
     from web.extensions import db
-    from web.filing.requests import open_due_renewals
+    from web.filing.certificate_requests import open_due_renewals
 
     opened = open_due_renewals(utcnow().date())
     db.session.commit()

@@ -9,9 +9,9 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from web.admin.services import validate_email_address
 from web.ask.services import agent_display_name, resolve
 from web.audit import record_audit_event
+from web.employees.services import validate_email_address
 from web.i18n import LANGUAGE_NAMES, PUBLIC_LANGUAGES
 from web.mail import mail_configured, recipient_hash, send_mail
 from web.models import Incident, IncidentOutcome, IncidentStatus, User

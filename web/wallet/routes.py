@@ -79,7 +79,7 @@ def home() -> str:
     employee = current_user.employee
     today = date.today()
     certificates = employee_certificates(employee)
-    trips = upcoming_trips(employee, certificates, today)
+    trips = upcoming_trips(employee, today)
     return render_template(
         "wallet/home.html",
         ask=choose_certificate(employee, today),
@@ -121,7 +121,7 @@ def _offline_urls(certificates: list[Certificate]) -> list[str]:
 def certificate(certificate_id: str) -> Response:
     cert = _own_certificate(certificate_id)
     today = date.today()
-    trips = upcoming_trips(current_user.employee, [cert], today)
+    trips = upcoming_trips(current_user.employee, today)
     return render_page_or_fragment(
         "wallet/certificate.html",
         "wallet/_certificate.html",
@@ -149,7 +149,7 @@ def inspector(certificate_id: str) -> Response:
         # Waiting for review or rejected: nothing an inspector could check.
         return redirect(url_for("wallet.certificate", certificate_id=cert.id))
     today = date.today()
-    trips = upcoming_trips(current_user.employee, [cert], today)
+    trips = upcoming_trips(current_user.employee, today)
     trip = current_trip(trips, today)
     default = inspector_language(trip.destination_state if trip else None)
     lang = request.args.get("lang")

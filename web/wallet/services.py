@@ -9,20 +9,21 @@ from sqlalchemy import select
 
 from web.certificates.services import (
     best_certificate_for,
-    certificate_covering_trip,
     is_in_force,
 )
+from web.coverage.explain import text
 from web.extensions import db
 from web.models import (
     Certificate,
     CertificateKind,
-    CertificateRequest,
     CertificateStatus,
     Employee,
-    RequestStatus,
     Trip,
     TripStatus,
 )
+from web.trips.records import trip_coverage
+from web.trips.status import TripCoverageStatus, trip_statuses
+from web.vocabulary import CoverageStatus
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -112,60 +113,43 @@ def current_certificates(certificates: list[Certificate], today: date) -> list[C
 
 @dataclass(frozen=True)
 class TripCoverage:
+    """A trip in the wallet with its coverage status — the same status and next step the
+    employer's console shows (web/trips/status.py), in the employee's words."""
+
     trip: Trip
-    certificate: Certificate | None
-    # The employer's request filed with the authority, while it is pending.
-    submitted_request: CertificateRequest | None = None
+    status: TripCoverageStatus
 
     @property
     def covered(self) -> bool:
-        return self.certificate is not None
+        return self.status.status in (CoverageStatus.COVERED, CoverageStatus.PROVISIONAL)
+
+    @property
+    def certificate(self) -> Certificate | None:
+        return self.status.certificate if self.covered else None
 
     @property
     def why_not_covered(self) -> str:
         """The coverage check's own one-sentence answer, in the reader's language (empty for an
         answer stored before the explanations existed)."""
-        from web.coverage.explain import text
-        from web.filing.trips import trip_coverage
-
         explanation = (trip_coverage(self.trip) or {}).get("explanation") or {}
         return text(explanation.get("summary")) if explanation.get("summary") else ""
 
-    @property
-    def legislation_state(self) -> str:
-        """The state whose social security applies, as the coverage check found it."""
-        from web.filing.trips import trip_coverage
 
-        found = (trip_coverage(self.trip) or {}).get("legislation_state")
-        return found or self.trip.destination_state
-
-
-def upcoming_trips(
-    employee: Employee, certificates: list[Certificate], today: date
-) -> list[TripCoverage]:
-    trips = db.session.scalars(
-        select(Trip)
-        .where(
-            Trip.employee_id == employee.id,
-            Trip.end_date >= today,
-            Trip.status == TripStatus.PLANNED.value,
-        )
-        .order_by(Trip.start_date)
-    )
-    trips = list(trips)
-    submitted = {
-        r.trip_id: r
-        for r in db.session.scalars(
-            select(CertificateRequest).where(
-                CertificateRequest.trip_id.in_([t.id for t in trips]),
-                CertificateRequest.status == RequestStatus.SUBMITTED.value,
+def upcoming_trips(employee: Employee, today: date) -> list[TripCoverage]:
+    """The employee's planned trips not over yet, each with its coverage status."""
+    trips = list(
+        db.session.scalars(
+            select(Trip)
+            .where(
+                Trip.employee_id == employee.id,
+                Trip.end_date >= today,
+                Trip.status == TripStatus.PLANNED.value,
             )
+            .order_by(Trip.start_date)
         )
-    }
-    return [
-        TripCoverage(trip, certificate_covering_trip(trip, certificates), submitted.get(trip.id))
-        for trip in trips
-    ]
+    )
+    statuses = trip_statuses(trips, today)
+    return [TripCoverage(trip, statuses[trip.id]) for trip in trips]
 
 
 def current_trip(trips: list[TripCoverage], today: date) -> Trip | None:
@@ -189,7 +173,7 @@ class AskChoice:
 def choose_certificate(employee: Employee, today: date) -> AskChoice:
     """Covering today and the current trip's destination; official before provisional."""
     certificates = employee_certificates(employee)
-    trips = upcoming_trips(employee, certificates, today)
+    trips = upcoming_trips(employee, today)
     trip = current_trip(trips, today)
     country = trip.destination_state if trip else None
     best = best_certificate_for(certificates, country, today) if country else None

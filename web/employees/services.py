@@ -1,4 +1,5 @@
-"""Employer console rules: employees, CSV import, trips. Views call these; tests call these."""
+"""Employees of a customer company: input, create, update, search, CSV import; and the companies
+themselves. The console and the CLI call these; tests call these."""
 
 from __future__ import annotations
 
@@ -10,23 +11,20 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from web.access import for_company
+from web.access import for_company, page_of
 from web.audit import record_audit_event
 from web.auth.services import normalise_email, revoke_all_sign_ins
 from web.certificates.services import SIGNED_IDENTITY_FIELDS, reissue_for_identity_change
 from web.extensions import db
+from web.i18n import app_languages
 from web.models import (
     Certificate,
     Company,
     Employee,
     EmployeeImport,
     Role,
-    Trip,
-    TripKind,
-    TripStatus,
     User,
     utcnow,
 )
@@ -34,13 +32,8 @@ from web.names import ascii_form_if_different
 from web.validation import (
     InputError,
     country_field,
-    country_list_field,
     date_field,
-    date_range_fields,
 )
-
-PAGE_SIZE = 25
-MAX_TRIP_DAYS = 5 * 366
 
 
 def _name(value: str, errors: dict[str, str], name: str, *, required: bool = True) -> str:
@@ -124,7 +117,8 @@ def validate_employee_input(raw: dict[str, Any], *, today: date | None = None) -
     if phone and (len(phone) > 32 or not all(c.isdigit() or c in "+ ()-/." for c in phone)):
         errors["phone"] = _("is not a phone number")
     locale = (raw.get("locale") or "").strip().lower() or None
-    if locale and locale not in ("en", "fr", "de", "nl", "it", "es", "pl"):
+    # The languages the app speaks (LANGUAGES): the same list the console's form offers.
+    if locale and locale not in app_languages():
         errors["locale"] = _("unknown language “%(code)s”", code=locale[:8])
     if errors:
         raise InputError(errors)
@@ -250,13 +244,7 @@ def search_employees(company_id: int, query: str = "", page: int = 1) -> tuple[l
                 User.email.like(like),
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.order_by(Employee.family_name, Employee.given_names, Employee.id)
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    return list(rows), total
+    return page_of(stmt, (Employee.family_name, Employee.given_names, Employee.id), page)
 
 
 # --- CSV import -------------------------------------------------------------------------------
@@ -377,245 +365,6 @@ def import_employees(batch: EmployeeImport) -> list[Employee]:
         message=f"{len(created)} employees, {len(report.bad_rows)} rows skipped",
     )
     return created
-
-
-# --- trips -------------------------------------------------------------------------------------
-
-
-@dataclass
-class TripInput:
-    destination_state: str
-    work_states: list[str]
-    start_date: date
-    end_date: date
-    kind: str
-    purpose: str
-    employment_status: str = "employed"
-    prior_insurance_months: int | None = None
-    replacing_posted_worker: bool = False
-    employer_substantial_activity: bool = True
-    work_split: str = ""
-    art16_agreement: str = "none"
-    previous_legislation_state: str | None = None
-    fixed_place_of_business: str | None = None
-
-
-EMPLOYMENT_STATUS_LABELS = {
-    "employed": _l("Employed"),
-    "self_employed": _l("Self-employed"),
-    "employed_and_self_employed": _l("Employed and self-employed"),
-}
-ART16_AGREEMENT_LABELS = {
-    "none": _l("None"),
-    "requested": _l("Requested, not decided"),
-    "granted": _l("Granted"),
-}
-
-
-def _prior_insurance(value: object, errors: dict[str, str]) -> int | None:
-    text = str(value if value is not None else "").strip()
-    if not text:
-        return None
-    try:
-        months = int(text)
-    except ValueError:
-        errors["prior_insurance_months"] = _("must be a whole number of months")
-        return None
-    if not 0 <= months <= 1200:
-        errors["prior_insurance_months"] = _("must be between 0 and 1200 months")
-        return None
-    return months
-
-
-def _flag(value: object) -> bool:
-    return value is True or str(value).strip().lower() in ("y", "yes", "true", "on", "1")
-
-
-TRIP_KIND_LABELS = {
-    TripKind.POSTING.value: _l("Posting (temporary work abroad)"),
-    TripKind.REGULAR_MULTI_STATE.value: _l("Regular work in several countries"),
-}
-
-
-def validate_trip_input(raw: dict[str, Any]) -> TripInput:
-    errors: dict[str, str] = {}
-    destination = country_field(raw.get("destination_state"), errors, "destination_state")
-    work_states = country_list_field(raw.get("work_states"), errors, "work_states")
-    if destination and destination not in work_states:
-        work_states.insert(0, destination)
-    start, end = date_range_fields(
-        raw,
-        errors,
-        "start_date",
-        "end_date",
-        max_days=MAX_TRIP_DAYS,
-        too_long=_("makes the trip longer than five years"),
-    )
-    kind = (raw.get("kind") or TripKind.POSTING.value).strip()
-    if kind not in TRIP_KIND_LABELS:
-        errors["kind"] = _("must be posting or regular_multi_state")
-    purpose = " ".join((raw.get("purpose") or "").split())
-    if len(purpose) > 200:
-        errors["purpose"] = _("is longer than 200 characters")
-    status = (raw.get("employment_status") or "employed").strip()
-    if status not in EMPLOYMENT_STATUS_LABELS:
-        errors["employment_status"] = _("Choose one of the listed options.")
-    art16 = (raw.get("art16_agreement") or "none").strip()
-    if art16 not in ART16_AGREEMENT_LABELS:
-        errors["art16_agreement"] = _("Choose one of the listed options.")
-    prior = _prior_insurance(raw.get("prior_insurance_months"), errors)
-    work_split = " ".join(str(raw.get("work_split") or "").split())
-    if len(work_split) > 200:
-        errors["work_split"] = _("is longer than 200 characters")
-    elif work_split:
-        from web.filing.trips import parse_work_split
-
-        try:
-            parse_work_split(work_split)
-        except InputError as exc:
-            errors.update(exc.errors)
-    previous = _previous_legislation(raw, kind, status, errors)
-    place = _fixed_place_of_business(raw, kind, status, work_states, work_split, errors)
-    if errors:
-        raise InputError(errors)
-    assert start is not None and end is not None
-    return TripInput(
-        destination,
-        work_states,
-        start,
-        end,
-        kind,
-        purpose,
-        employment_status=status,
-        prior_insurance_months=prior,
-        replacing_posted_worker=_flag(raw.get("replacing_posted_worker")),
-        employer_substantial_activity=_flag(raw.get("employer_substantial_activity", True)),
-        work_split=work_split,
-        art16_agreement=art16,
-        previous_legislation_state=previous,
-        fixed_place_of_business=place,
-    )
-
-
-def _previous_legislation(
-    raw: dict[str, Any], kind: str, status: str, errors: dict[str, str]
-) -> str | None:
-    """987/2009 Art 14(1): a person recruited for a posting; asked of employed postings only."""
-    state = country_field(
-        raw.get("previous_legislation_state"), errors, "previous_legislation_state", required=False
-    )
-    if state and (kind != TripKind.POSTING.value or status != "employed"):
-        errors["previous_legislation_state"] = _("applies to an employee's posting only")
-    return state or None
-
-
-def _fixed_place_of_business(
-    raw: dict[str, Any],
-    kind: str,
-    status: str,
-    work_states: list[str],
-    work_split: str,
-    errors: dict[str, str],
-) -> str | None:
-    """987/2009 Art 14(9): a self-employed person's fixed place of business, in a state of work."""
-    place = country_field(
-        raw.get("fixed_place_of_business"), errors, "fixed_place_of_business", required=False
-    )
-    if not place:
-        return None
-    if kind != TripKind.REGULAR_MULTI_STATE.value or status != "self_employed":
-        errors["fixed_place_of_business"] = _(
-            "applies to self-employed work in several countries only"
-        )
-        return place
-    worked = set(work_states)
-    if work_split and "work_split" not in errors:
-        from web.filing.trips import parse_work_split
-
-        worked |= set(parse_work_split(work_split))
-    if place not in worked:
-        from web.countries import localised_country_name
-
-        names = sorted(localised_country_name(state) for state in worked)
-        errors["fixed_place_of_business"] = _(
-            "is not one of the countries of work (%(states)s)", states=", ".join(names)
-        )
-    return place
-
-
-def create_trip(employee: Employee, data: TripInput) -> Trip:
-    trip = Trip(company_id=employee.company_id, employee=employee)
-    _apply_trip(trip, data)
-    db.session.add(trip)
-    db.session.flush()
-    record_audit_event(
-        "trip.created", object_type="trip", object_id=trip.id, company_id=employee.company_id
-    )
-    return trip
-
-
-def _apply_trip(trip: Trip, data: TripInput) -> None:
-    trip.destination_state = data.destination_state
-    trip.work_states = ",".join(data.work_states)
-    trip.start_date = data.start_date
-    trip.end_date = data.end_date
-    trip.kind = data.kind
-    trip.purpose = data.purpose
-    trip.employment_status = data.employment_status
-    trip.prior_insurance_months = data.prior_insurance_months
-    trip.replacing_posted_worker = data.replacing_posted_worker
-    trip.employer_substantial_activity = data.employer_substantial_activity
-    trip.work_split = data.work_split
-    trip.art16_agreement = data.art16_agreement
-    trip.previous_legislation_state = data.previous_legislation_state
-    trip.fixed_place_of_business = data.fixed_place_of_business
-
-
-def update_trip(trip: Trip, data: TripInput) -> Trip:
-    if trip.status == TripStatus.CANCELLED.value:
-        raise InputError({"status": _("A cancelled trip cannot be changed.")})
-    _apply_trip(trip, data)
-    record_audit_event("trip.updated", object_type="trip", object_id=trip.id)
-    return trip
-
-
-def cancel_trip(trip: Trip) -> None:
-    if trip.status == TripStatus.CANCELLED.value:
-        return
-    trip.status = TripStatus.CANCELLED.value
-    trip.cancelled_at = utcnow()
-    from web.filing.requests import cancel_open_requests
-
-    cancel_open_requests(trip)
-    record_audit_event("trip.cancelled", object_type="trip", object_id=trip.id)
-
-
-def list_trips(
-    company_id: int,
-    *,
-    employee_id: int | None = None,
-    start: date | None = None,
-    end: date | None = None,
-    include_cancelled: bool = False,
-    page: int = 1,
-) -> tuple[list[Trip], int]:
-    """Trips of the company overlapping [start, end], optionally for one employee."""
-    stmt = for_company(Trip, company_id)
-    if employee_id is not None:
-        stmt = stmt.where(Trip.employee_id == employee_id)
-    if start is not None:
-        stmt = stmt.where(Trip.end_date >= start)
-    if end is not None:
-        stmt = stmt.where(Trip.start_date <= end)
-    if not include_cancelled:
-        stmt = stmt.where(Trip.status != TripStatus.CANCELLED.value)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.order_by(Trip.start_date, Trip.id)
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    return list(rows), total
 
 
 class CompanyRefused(ValueError):

@@ -30,14 +30,6 @@ from web.coverage.dates import add_months
 from web.coverage.engine import ASSESSMENT_HORIZON_MONTHS, DEROGATION_NOTICE_MONTHS
 from web.extensions import db
 from web.filing.states import lead_time_days
-from web.filing.trips import (
-    OPEN_REQUEST_STATUSES,
-    derogation_possible,
-    determine_trip,
-    document_type_of,
-    open_request,
-    trip_coverage,
-)
 from web.models import (
     Certificate,
     CertificateKind,
@@ -52,21 +44,18 @@ from web.models import (
     User,
     utcnow,
 )
+from web.trips.assessment import determine_trip
+from web.trips.records import (
+    CERTIFICATE_TYPES,
+    OPEN_REQUEST_STATUSES,
+    certified_period,
+    derogation_possible,
+    document_type_of,
+    open_request,
+    trip_coverage,
+)
 from web.validation import InputError
 
-REQUEST_KIND_LABELS = {
-    RequestKind.INITIAL.value: _l("Certificate request"),
-    RequestKind.EXTENSION.value: _l("Extension request"),
-    RequestKind.DEROGATION.value: _l("Art 16 derogation request"),
-    RequestKind.RENEWAL.value: _l("Renewal request"),
-}
-REQUEST_STATUS_LABELS = {
-    RequestStatus.DRAFT.value: _l("Draft"),
-    RequestStatus.SUBMITTED.value: _l("Submitted to the authority"),
-    RequestStatus.ISSUED.value: _l("Issued"),
-    RequestStatus.REFUSED.value: _l("Refused"),
-    RequestStatus.CANCELLED.value: _l("Cancelled"),
-}
 CHECKLIST = (
     (
         "registered_for_period",
@@ -212,7 +201,7 @@ def _require_status(req: CertificateRequest, *statuses: str) -> None:
             {
                 "status": _(
                     "This request is “%(status)s”: that step is not possible any more.",
-                    status=REQUEST_STATUS_LABELS.get(req.status, req.status),
+                    status=RequestStatus.label_of(req.status),
                 )
             }
         )
@@ -371,6 +360,32 @@ def cancel_open_requests(trip: Trip) -> None:
         )
     ):
         cancel_request(req)
+
+
+def create_initial_request(trip: Trip, *, actor: User | None) -> CertificateRequest:
+    """The certificate request for a trip that needs an official certificate and has none in
+    preparation (the next step "Prepare the certificate request"; an earlier draft may have been
+    cancelled). An open request is returned as it is."""
+    result = trip_coverage(trip) or {}
+    if (
+        result.get("certificate_type") not in CERTIFICATE_TYPES
+        or result.get("provider_category") != "official"
+        or not result.get("legislation_state")
+    ):
+        raise InputError(
+            {
+                "kind": _(
+                    "This trip needs no request to an authority: see the coverage check's answer."
+                )
+            }
+        )
+    existing = open_request(trip)
+    if existing is not None:
+        return existing
+    start, end = certified_period(trip, result)
+    return create_certificate_request(
+        trip, RequestKind.INITIAL.value, start=start, end=end, actor=actor
+    )
 
 
 def request_derogation(trip: Trip, *, actor: User | None) -> CertificateRequest:

@@ -1,5 +1,5 @@
-"""`flask --app app companies|users|trips …`: what the consoles do with tenants, accounts and
-trips, from the command line, through the same services."""
+"""`flask --app app companies|users …`: what the consoles do with tenants and accounts, from the
+command line, through the same services."""
 
 from __future__ import annotations
 
@@ -10,16 +10,6 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from web.admin.services import (
-    CompanyRefused,
-    create_company,
-    create_employee,
-    create_trip,
-    email_taken,
-    validate_email_address,
-    validate_employee_input,
-    validate_trip_input,
-)
 from web.auth.services import (
     DISPLAY_NAME_ROLES,
     PASSWORD_MAX_LENGTH,
@@ -31,13 +21,20 @@ from web.auth.services import (
     validate_display_name,
 )
 from web.cli_errors import fail, fail_input
+from web.employees.services import (
+    CompanyRefused,
+    create_company,
+    create_employee,
+    email_taken,
+    validate_email_address,
+    validate_employee_input,
+)
 from web.extensions import db
 from web.models import Company, Role, User
 from web.validation import InputError
 
 companies_cli = AppGroup("companies", help="Customer companies (the tenants).")
 users_cli = AppGroup("users", help="User accounts.")
-trips_cli = AppGroup("trips", help="Employees' trips.")
 
 
 @companies_cli.command("create")
@@ -192,54 +189,3 @@ def grant_review_command(email: str) -> None:
 def revoke_review_command(email: str) -> None:
     """Take back the support agent EMAIL's right to review official certificates."""
     _set_review_right(email, False)
-
-
-@trips_cli.command("create")
-@click.option("--employee", "employee_email", required=True)
-@click.option("--destination", required=True)
-@click.option("--work-states", default="")
-@click.option("--start", required=True)
-@click.option("--end", required=True)
-@click.option("--kind", default="posting")
-@click.option("--purpose", default="")
-def create_trip_command(
-    employee_email: str,
-    destination: str,
-    work_states: str,
-    start: str,
-    end: str,
-    kind: str,
-    purpose: str,
-) -> None:
-    """Create a trip for an employee."""
-    user = find_user_by_email(employee_email)
-    if user is None or user.employee is None:
-        fail(f"no employee with the email {employee_email!r}")
-    try:
-        data = validate_trip_input(
-            {
-                "destination_state": destination,
-                "work_states": work_states,
-                "start_date": start,
-                "end_date": end,
-                "kind": kind,
-                "purpose": purpose,
-            }
-        )
-        trip = create_trip(user.employee, data)
-    except InputError as exc:
-        fail_input(exc)
-    db.session.commit()
-    click.echo(
-        json.dumps(
-            {
-                "id": trip.id,
-                "employee": user.email,
-                "destination": trip.destination_state,
-                "work_states": trip.work_state_list,
-                "start": trip.start_date.isoformat(),
-                "end": trip.end_date.isoformat(),
-                "kind": trip.kind,
-            }
-        )
-    )

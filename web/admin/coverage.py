@@ -1,0 +1,95 @@
+"""Employer console, the coverage dashboard: every trip's status and next step, filtered, and
+the same rows as CSV."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from web.admin import admin_only, bp
+from web.auth.guards import require_recent_factor
+from web.declarations.public_messages import BUCKET_LABELS
+from web.rendering import render_page_or_fragment
+from web.trips.dashboard import coverage_csv, coverage_rows
+from web.trips.status import CoverageStatus
+from web.validation import country_field
+
+# The dashboard lists planned trips: every status but cancelled, in the vocabulary's order.
+DASHBOARD_STATUSES = [s for s in CoverageStatus if s is not CoverageStatus.CANCELLED]
+
+
+def _dashboard_filters() -> tuple[dict[str, object], dict[str, str]]:
+    filters: dict[str, object] = {
+        "month": None,
+        "country": None,
+        "status": None,
+        "declaration": None,
+    }
+    errors: dict[str, str] = {}
+    month = request.args.get("month", "").strip()
+    if month:
+        try:
+            filters["month"] = date.fromisoformat(month + "-01")
+        except ValueError:
+            errors["month"] = _("“%(value)s” is not a month (use YYYY-MM)", value=month[:20])
+    filters["country"] = (
+        country_field(request.args.get("country"), errors, "country", required=False) or None
+    )
+    status = request.args.get("status", "").strip()
+    if status:
+        if status in DASHBOARD_STATUSES:
+            filters["status"] = status
+        else:
+            errors["status"] = _("Choose one of the listed options.")
+    declaration = request.args.get("declaration", "").strip()
+    if declaration:
+        if declaration in BUCKET_LABELS:
+            filters["declaration"] = declaration
+        else:
+            errors["declaration"] = _("Choose one of the listed options.")
+    return filters, errors
+
+
+@bp.route("/coverage")
+@admin_only
+def coverage():
+    filters, errors = _dashboard_filters()
+    rows = [] if errors else coverage_rows(current_user.company_id, **filters)  # type: ignore[arg-type]
+    counts = dict.fromkeys(DASHBOARD_STATUSES, 0)
+    for row in rows:
+        counts[row.status] += 1
+    response = render_page_or_fragment(
+        "admin/coverage.html",
+        "admin/_coverage_rows.html",
+        rows=rows,
+        counts=counts,
+        statuses=DASHBOARD_STATUSES,
+        declaration_labels=BUCKET_LABELS,
+        errors=errors,
+        args=request.args,
+    )
+    if errors:
+        response.status_code = 400
+    return response
+
+
+@bp.route("/coverage.csv")
+@admin_only
+@require_recent_factor  # every trip of the company in one file: ask again after 10 minutes
+def coverage_export() -> Response | tuple[Response, int]:
+    filters, errors = _dashboard_filters()
+    if errors:
+        return Response(
+            "\n".join(f"{k}: {v}" for k, v in errors.items()) + "\n",
+            status=400,
+            mimetype="text/plain",
+        )
+    rows = coverage_rows(current_user.company_id, **filters)  # type: ignore[arg-type]
+    return Response(
+        coverage_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="coverage.csv"'},
+    )

@@ -1,0 +1,175 @@
+"""Employer console, employees: the list, add, edit, deactivate, and their invitations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from web.access import PAGE_SIZE, company_select, get_company_object_or_404
+from web.admin import admin_only, bp, page_arg
+from web.admin.forms import EmployeeForm
+from web.auth.services import send_invitation
+from web.employees.services import (
+    EmployeeUpdate,
+    create_employee,
+    search_employees,
+    set_employee_active,
+    update_employee,
+    validate_employee_input,
+)
+from web.extensions import db
+from web.models import Certificate, Employee
+from web.rendering import render_page_or_fragment
+from web.trips.services import list_trips
+from web.trips.status import trip_statuses
+from web.validation import InputError
+
+
+@bp.route("/employees")
+@admin_only
+def employees() -> Response:
+    query = request.args.get("q", "")[:100]
+    page = page_arg()
+    rows, total = search_employees(current_user.company_id, query, page)
+    return render_page_or_fragment(
+        "admin/employees.html",
+        "admin/_employee_rows.html",
+        employees=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        query=query,
+    )
+
+
+def _invite_and_report(employee: Employee) -> None:
+    link, delivered = send_invitation(employee.user)
+    db.session.commit()
+    if delivered:
+        flash(_("Invitation sent to the employee's email."), "info")
+    else:
+        # No mail server here: the admin passes the link on (it works once, for 7 days).
+        flash(_("Mail is not configured, so pass this invitation link on yourself:"), "info")
+        flash(link, "link")
+
+
+@bp.route("/employees/new", methods=["GET", "POST"])
+@admin_only
+def new_employee() -> Response | tuple[str, int] | str:
+    form = EmployeeForm()
+    if request.method == "POST":
+        try:
+            data = validate_employee_input(form.raw_values())
+            employee = create_employee(current_user.company, data)
+        except InputError as exc:
+            db.session.rollback()
+            form.show_errors(exc.errors)
+            return render_template("admin/employee_form.html", form=form, employee=None), 422
+        db.session.commit()
+        _invite_and_report(employee)
+        return redirect(url_for("admin.employee", employee_id=employee.id))
+    return render_template("admin/employee_form.html", form=form, employee=None)
+
+
+@bp.route("/employees/<int:employee_id>")
+@admin_only
+def employee(employee_id: int) -> str:
+    emp = get_company_object_or_404(Employee, employee_id)
+    trips, _total = list_trips(current_user.company_id, employee_id=emp.id, include_cancelled=True)
+    certificates = db.session.scalars(
+        company_select(Certificate)
+        .where(Certificate.employee_id == emp.id)
+        .order_by(Certificate.valid_to.desc())
+    ).all()
+    return render_template(
+        "admin/employee.html",
+        employee=emp,
+        trips=trips,
+        statuses=trip_statuses(trips),
+        certificates=certificates,
+        today=date.today(),
+    )
+
+
+@bp.route("/employees/<int:employee_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_employee(employee_id: int) -> Response | tuple[str, int] | str:
+    emp = get_company_object_or_404(Employee, employee_id)
+    if request.method == "POST":
+        form = EmployeeForm()
+        try:
+            saved = update_employee(
+                emp, validate_employee_input(form.raw_values()), actor=current_user
+            )
+        except InputError as exc:
+            db.session.rollback()
+            form.show_errors(exc.errors)
+            return render_template("admin/employee_form.html", form=form, employee=emp), 422
+        db.session.commit()
+        flash(_("Changes saved."), "info")
+        _report_identity_change(saved)
+        return redirect(url_for("admin.employee", employee_id=emp.id))
+    form = EmployeeForm(obj=emp, email=emp.user.email, locale=emp.user.locale or "")
+    return render_template("admin/employee_form.html", form=form, employee=emp)
+
+
+def _report_identity_change(saved: EmployeeUpdate) -> None:
+    """Tell the admin what the identity change did to the certificates it concerns."""
+    if saved.reissued:
+        flash(
+            ngettext(
+                "%(num)d provisional certificate was re-issued with the new details (%(codes)s); "
+                "the old one now answers “superseded” to inspectors.",
+                "%(num)d provisional certificates were re-issued with the new details "
+                "(%(codes)s); the old ones now answer “superseded” to inspectors.",
+                len(saved.reissued),
+                codes=", ".join(c.verification_code_display for c in saved.reissued),
+            ),
+            "info",
+        )
+    if saved.official_kept:
+        flash(
+            ngettext(
+                "The official certificate %(codes)s keeps the identity printed on the "
+                "authority's document. If that is wrong, ask the authority for a corrected one.",
+                "The official certificates %(codes)s keep the identity printed on the "
+                "authority's documents. If that is wrong, ask the authority for corrected ones.",
+                len(saved.official_kept),
+                codes=", ".join(c.verification_code_display for c in saved.official_kept),
+            ),
+            "info",
+        )
+
+
+@bp.route("/employees/<int:employee_id>/deactivate", methods=["POST"])
+@admin_only
+def deactivate_employee(employee_id: int) -> Response:
+    return _set_active(
+        employee_id, False, _("The employee is deactivated and signed out everywhere.")
+    )
+
+
+def _set_active(employee_id: int, active: bool, message: str) -> Response:
+    emp = get_company_object_or_404(Employee, employee_id)
+    set_employee_active(emp, active)
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("admin.employee", employee_id=emp.id))
+
+
+@bp.route("/employees/<int:employee_id>/reactivate", methods=["POST"])
+@admin_only
+def reactivate_employee(employee_id: int) -> Response:
+    return _set_active(employee_id, True, _("The employee is active again."))
+
+
+@bp.route("/employees/<int:employee_id>/invite", methods=["POST"])
+@admin_only
+def invite_employee(employee_id: int) -> Response:
+    emp = get_company_object_or_404(Employee, employee_id)
+    _invite_and_report(emp)
+    return redirect(url_for("admin.employee", employee_id=emp.id))
