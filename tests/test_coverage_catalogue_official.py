@@ -112,3 +112,146 @@ def test_czech_canada_sixty_months() -> None:
     assert answer["legislation_state"] == "CA"
     within = determine(_posting("CZ", "CA", "2026-01-01", "2030-12-31"), today=TODAY)
     assert within["certificate_type"] == "CoC"
+
+
+# --------------------------------------------------------------------------- version 2026-12-02.4
+
+
+def test_spanish_list_is_complete() -> None:
+    """ICEX-Invest in Spain, Guide to Business in Spain §5.11.2: Spain has bilateral conventions
+    with 25 states (Andorra … Venezuela), each matched by a Seguridad Social page; Bolivia and El
+    Salvador under the Ibero-American Convention. A partner not listed has no agreement."""
+    assert countries.is_complete("ES")
+    bilateral = {p for p in countries.agreements_of("ES") if p not in ("BO", "SV", "CA-QC")}
+    assert len(bilateral) == 25
+    answer = determine(_posting("ES", "TH", "2026-01-01", "2026-06-30"), today=TODAY)
+    assert answer["certificate_type"] == "none_no_treaty"
+
+
+def test_spain_morocco_covers_the_two_states_nationals_only() -> None:
+    """Seguridad Social, Morocco page: the convention applies to Spanish and Moroccan workers;
+    36 months. A German national posted from Spain has no treaty cover."""
+    spaniard = determine(_posting("ES", "MA", "2026-01-01", "2028-12-31"), today=TODAY)
+    assert spaniard["certificate_type"] == "CoC" and spaniard["max_period_months"] == 36
+    german = _posting("ES", "MA", "2026-01-01", "2026-06-30", nationality=["DE"])
+    assert determine(german, today=TODAY)["certificate_type"] == "none_no_treaty"
+
+
+def test_spain_usa_covers_employees_only() -> None:
+    """Seguridad Social, United States page: the posting rule covers employees (60 months); a
+    self-employed posting is a review."""
+    case = _posting(
+        "ES",
+        "US",
+        "2026-01-01",
+        "2026-06-30",
+        employment_status="self_employed",
+        self_employed_activity_months=24,
+    )
+    assert determine(case, today=TODAY)["certificate_type"] == "review_required"
+    employee = determine(_posting("ES", "US", "2026-01-01", "2030-12-31"), today=TODAY)
+    assert employee["certificate_type"] == "CoC" and employee["max_period_months"] == 60
+
+
+def test_spain_china_six_years() -> None:
+    """La Moncloa (Council of Ministers, convention with China): initial period of six years,
+    pensions and unemployment only; a posting planned for seven years is under Chinese law."""
+    six = determine(_posting("ES", "CN", "2026-01-01", "2031-12-31"), today=TODAY)
+    assert six["certificate_type"] == "CoC" and six["max_period_months"] == 72
+    seven = determine(_posting("ES", "CN", "2026-01-01", "2032-12-31"), today=TODAY)
+    assert seven["certificate_type"] == "none_host_legislation"
+    assert seven["legislation_state"] == "CN"
+
+
+def test_swedish_list_is_complete_and_distinguishes_conventions_of_intent() -> None:
+    """Skatteverket, "Countries with which Sweden has agreements on social security": Cape Verde
+    12 months, "not convention of intent" (home law for 12 months, then host law); Chile 12
+    months, "convention of intent" (host law from the first day when planned longer); a country
+    not in the table has no convention."""
+    assert countries.is_complete("SE")
+    cape_verde = determine(_posting("SE", "CV", "2026-01-01", "2027-06-30"), today=TODAY)
+    assert [s["certificate_type"] for s in cape_verde["segments"]] == [
+        "CoC",
+        "none_host_legislation",
+    ]
+    assert cape_verde["segments"][0]["end_date"] == "2026-12-31"
+    chile = determine(_posting("SE", "CL", "2026-01-01", "2027-06-30"), today=TODAY)
+    assert chile["certificate_type"] == "none_host_legislation"
+    assert chile["legislation_state"] == "CL"
+    assert (
+        determine(_posting("SE", "TH", "2026-01-01", "2026-06-30"), today=TODAY)["certificate_type"]
+        == "none_no_treaty"
+    )
+    assert countries.treaty_between("SE", "ME").status == "unconfirmed"
+
+
+def test_sweden_japan_from_june_2022() -> None:
+    """MHLW press release of 28 March 2022: the Japan–Sweden agreement enters into force on
+    1 June 2022; postings not expected to exceed five years stay under home law."""
+    answer = determine(_posting("SE", "JP", "2026-01-01", "2030-12-31"), today=TODAY)
+    assert answer["certificate_type"] == "CoC" and answer["legislation_state"] == "SE"
+    before = determine(_posting("SE", "JP", "2022-01-01", "2022-03-31"), today=TODAY)
+    assert before["certificate_type"] == "review_required"
+
+
+def test_sweden_korea_two_years() -> None:
+    """Korean NPS, agreement with Sweden: in force June 2015; a detached person stays under home
+    legislation for no more than 2 years."""
+    assert countries.bilateral_agreement("SE", "KR").max_posting_months == 24
+    beyond = determine(_posting("SE", "KR", "2026-01-01", "2028-06-30"), today=TODAY)
+    assert beyond["certificate_type"] == "none_host_legislation"
+
+
+def test_italy_korea_thirty_six_months_renewable_once() -> None:
+    """INPS, convention with Korea (in force 1 April 2005): 36 months, renewable once for a
+    further 36; employees and the self-employed, any nationality."""
+    renewed = determine(_posting("IT", "KR", "2026-01-01", "2031-12-31"), today=TODAY)
+    assert [s["certificate_type"] for s in renewed["segments"]] == ["CoC", "CoC_prolongation"]
+    beyond = determine(_posting("IT", "KR", "2026-01-01", "2032-01-31"), today=TODAY)
+    assert beyond["certificate_type"] == "none_host_legislation"
+    assert countries.bilateral_agreement("IT", "KR").self_employed is True
+
+
+def test_italy_canada_new_agreement_twenty_four_months() -> None:
+    """INPS circular 154/2017 and Canada SI/2017-49: the agreement of 22 May 1995 is in force
+    from 1 October 2017; posting 24 months, beyond only with an authorised extension."""
+    within = determine(_posting("IT", "CA", "2026-01-01", "2027-12-31"), today=TODAY)
+    assert within["certificate_type"] == "CoC" and within["max_period_months"] == 24
+    beyond = determine(_posting("IT", "CA", "2026-01-01", "2028-06-30"), today=TODAY)
+    assert beyond["certificate_type"] == "none_host_legislation"
+
+
+def test_poland_korea_keeps_polish_law_for_the_first_sixty_months() -> None:
+    """ZUS, Korea page and the agreement (Dz.U. 2010 nr 35 poz. 192) Art 7(1): the posted
+    worker stays under the sending state's law "for the first sixty calendar months", even when
+    a longer posting is planned; then Korean law."""
+    answer = determine(_posting("PL", "KR", "2026-01-01", "2031-12-31"), today=TODAY)
+    kinds = [s["certificate_type"] for s in answer["segments"]]
+    assert kinds == ["CoC", "none_host_legislation"]
+    assert answer["segments"][0]["end_date"] == "2030-12-31"
+
+
+def test_poland_moldova_from_december_2014() -> None:
+    """ZUS, Moldova page: the agreement applies from 1 December 2014; posting up to 24 months
+    (Art 8(1))."""
+    within = determine(_posting("PL", "MD", "2026-01-01", "2027-12-31"), today=TODAY)
+    assert within["certificate_type"] == "CoC" and within["max_period_months"] == 24
+    before = determine(_posting("PL", "MD", "2014-01-01", "2014-06-30"), today=TODAY)
+    assert before["certificate_type"] == "review_required"
+
+
+def test_portugal_canada_twenty_four_months_then_canadian_law() -> None:
+    """Canada–Portugal agreement (CTS 1981/15, in force 1 May 1981) Art VII and the CRA table
+    (Portugal: 24 months): Portuguese law for the first 24 months, then Canadian law."""
+    answer = determine(_posting("PT", "CA", "2026-01-01", "2028-06-30"), today=TODAY)
+    kinds = [s["certificate_type"] for s in answer["segments"]]
+    assert kinds == ["CoC", "none_host_legislation"]
+    assert answer["segments"][0]["end_date"] == "2027-12-31"
+
+
+def test_czech_japan_and_korea_five_years() -> None:
+    """Japan Pension Service (Czech agreement from 1 June 2009, Art 7) and Korean NPS (Czech
+    agreement from November 2008: within 5 years): five years each."""
+    for partner in ("JP", "KR"):
+        answer = determine(_posting("CZ", partner, "2026-01-01", "2030-12-31"), today=TODAY)
+        assert answer["certificate_type"] == "CoC" and answer["max_period_months"] == 60, partner

@@ -142,7 +142,8 @@ def test_every_bilateral_entry_is_well_formed_and_sourced() -> None:
                 )
                 assert raw["source"].strip(), where
                 months = raw["max_posting_months"]
-                assert months is None or (isinstance(months, int) and 0 < months <= 60), where
+                # Spain–China and Canada–China allow six years (72 months).
+                assert months is None or (isinstance(months, int) and 0 < months <= 72), where
                 assert not (raw["no_fixed_limit"] and months is not None), where
                 ext = raw["extension"]
                 assert ext is None or ext["kind"] in EXTENSION_KINDS, where
@@ -167,7 +168,7 @@ def test_sourced_maximum_periods() -> None:
     assert countries.bilateral_agreement("AT", "AU").max_posting_months == 60
     # Unconfirmed periods stay null, never invented.
     assert countries.bilateral_agreement("BE", "JP").max_posting_months is None
-    assert countries.bilateral_agreement("ES", "MX").max_posting_months is None
+    assert countries.bilateral_agreement("ES", "RU").max_posting_months is None
     assert countries.bilateral_agreement("LU", "BR").max_posting_months is None
 
 
