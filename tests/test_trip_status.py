@@ -11,6 +11,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import AuthActions
 from tests.factories import Factories, confirm_official
@@ -19,9 +20,10 @@ from web.certificates.services import (
     import_official_certificate,
     revoke_certificate,
 )
+from web.declarations.services import answer_question
 from web.extensions import db
 from web.filing.certificate_requests import CHECKLIST, cancel_request, submit_request
-from web.models import Certificate, Employee, Role, Trip
+from web.models import Certificate, Employee, Role, Trip, User
 from web.trips.follow_up import check_trip_coverage
 from web.trips.records import open_request
 from web.trips.services import cancel_trip
@@ -57,11 +59,24 @@ class World:
         )
         self.trips: dict[str, int] = {}
 
-    def trip(self, name: str, employee: int, destination: str, start: date, end: date) -> Trip:
+    def trip(
+        self,
+        name: str,
+        employee: int,
+        destination: str,
+        start: date,
+        end: date,
+        provides_service: str | None = "no",
+    ) -> Trip:
+        """A trip through the engine; its declaration question answered ("no": meetings only,
+        no declaration) unless ``provides_service`` says otherwise (None: left open)."""
         db.session.commit()  # the factory writes in a session of its own
         trip_id = self.data.trip(employee, destination, start, end, prior_insurance_months="24")
         trip = db.session.get(Trip, trip_id)
         check_trip_coverage(trip, actor=None)
+        if provides_service is not None:
+            admin = db.session.scalar(select(User).filter_by(email="admin@example.com"))
+            answer_question(trip, provides_service, "", actor=admin)
         db.session.commit()
         self.trips[name] = trip_id
         return trip
@@ -116,6 +131,9 @@ class World:
             lost = self.trip("issue_provisional", self.eleni, "IT", *_days(120, 20))
             for certificate in db.session.query(Certificate).filter_by(trip_id=lost.id):
                 revoke_certificate(certificate, "Issued with a typo in the name.", actor=None)
+            # Coverage asks nothing more: the host state's declaration is the next step.
+            self.trip("declare", self.eleni, "FR", *_days(140, 20), provides_service="yes")
+            self.trip("declaration_question", self.eleni, "FR", *_days(150, 20), None)
             cancelled = self.trip("cancelled", self.anna, "AT", *_days(130, 20))
             cancel_trip(cancelled)
             db.session.commit()
@@ -133,6 +151,8 @@ EXPECTED = {
     "review": (CoverageStatus.REVIEW_NEEDED, NextStepKind.COMPLETE_TRIP),
     "provisional": (CoverageStatus.PROVISIONAL, NextStepKind.NOTHING),
     "issue_provisional": (CoverageStatus.NOT_COVERED, NextStepKind.ISSUE_PROVISIONAL),
+    "declare": (CoverageStatus.PROVISIONAL, NextStepKind.FILE_DECLARATION),
+    "declaration_question": (CoverageStatus.PROVISIONAL, NextStepKind.ANSWER_DECLARATION),
     "cancelled": (CoverageStatus.CANCELLED, NextStepKind.NOTHING),
 }
 
@@ -158,8 +178,12 @@ def test_every_status_has_its_next_step(app, world):
             name: (statuses[i].status, statuses[i].next_step) for name, i in world.trips.items()
         }
     assert found == EXPECTED
-    # Every status of the vocabulary is reached by the scenarios.
+    # Every status and every next step of the vocabulary is reached by the scenarios.
     assert {status for status, _step in EXPECTED.values()} == set(CoverageStatus)
+    assert {step for _status, step in EXPECTED.values()} == set(NextStepKind) - {
+        NextStepKind.REGISTER_IN_HOST,  # host law where no Art 16 exception exists: below
+        NextStepKind.CHECK_AGAIN,  # a trip the engine never answered: below
+    }
 
 
 def test_one_trip_and_many_trips_agree(app, world):
@@ -315,4 +339,4 @@ def test_statuses_for_many_trips_take_a_constant_number_of_queries(app, world, d
         every = [db.session.get(Trip, i) for i in world.trips.values()]
         for trip in every:
             db.session.refresh(trip)
-        assert count_queries(few) == count_queries(every) == 3
+        assert count_queries(few) == count_queries(every) == 4

@@ -165,6 +165,9 @@ class NextStepKind(Vocabulary):
     CHECK_OPTIONS = "check_options", _l("Check the insurance options")
     COMPLETE_TRIP = "complete_trip", _l("Complete the trip's details")
     CHECK_AGAIN = "check_again", _l("Check the coverage again")
+    # The host state's posted-worker declaration (web/declarations/), once coverage asks nothing.
+    ANSWER_DECLARATION = "answer_declaration", _l("Answer the declaration question")
+    FILE_DECLARATION = "file_declaration", _l("Record the posted-worker declaration")
 
 
 # --- certificates and their requests -------------------------------------------------------

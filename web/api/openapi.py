@@ -7,6 +7,7 @@ from typing import Any, get_args
 from web.coverage import ProviderCategory
 from web.coverage.validation import ART16_AGREEMENTS, EMPLOYMENT_STATUSES, TRIP_KINDS
 from web.declarations.openapi import DECLARATION_EXPORT, declaration_path
+from web.declarations.public_messages import DeclarationState
 from web.verify.services import ANSWERS
 from web.vocabulary import (
     CertificateKind,
@@ -363,6 +364,7 @@ TRIP_COVERAGE: dict[str, Any] = {
         "request_id",
         "request_status",
         "expected_by",
+        "declaration",
     ],
     "properties": {
         "status": {"type": "string", "enum": CoverageStatus.values()},
@@ -378,6 +380,11 @@ TRIP_COVERAGE: dict[str, Any] = {
         "request_id": {"type": ["integer", "null"]},
         "request_status": {"type": ["string", "null"], "enum": [*RequestStatus.values(), None]},
         "expected_by": _NULLABLE_DATE,
+        "declaration": {
+            "type": ["string", "null"],
+            "enum": [*(s.value for s in DeclarationState), None],
+            "description": "The host state's posted-worker declaration (null: cancelled trip).",
+        },
     },
 }
 

@@ -18,21 +18,27 @@ The rules, in order:
 6. Otherwise by the engine's answer: no agreement, host legislation (an Art 16 exception where
    the law allows one), review needed, or not covered (issue a provisional statement where the
    provider cannot file; prepare the certificate request where it can).
+7. The host state's posted-worker declaration (web/declarations/): when coverage asks nothing of
+   the employer (covered, or waiting for the authority), a declaration question to answer or a
+   declaration to file (or overdue) becomes the next step. The status still answers coverage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from web.certificates.services import is_in_force
 from web.certificates.titles import document_short_title
 from web.countries import localised_country_name
+from web.declarations.public_messages import DeclarationState
+from web.declarations.services import DeclarationStatus, declaration_statuses
 from web.extensions import db
 from web.filing.certificate_requests import CHECKLIST
 from web.i18n import format_day
@@ -56,6 +62,25 @@ from web.trips.records import (
 )
 from web.vocabulary import CoverageStatus, NextStepKind
 
+# Next steps that coverage asks of the employer: a declaration to file waits behind them.
+_COVERAGE_ACTIONS = frozenset(
+    {
+        NextStepKind.FILE_REQUEST,
+        NextStepKind.PREPARE_REQUEST,
+        NextStepKind.ISSUE_PROVISIONAL,
+        NextStepKind.REQUEST_EXCEPTION,
+        NextStepKind.REGISTER_IN_HOST,
+        NextStepKind.CHECK_OPTIONS,
+        NextStepKind.COMPLETE_TRIP,
+        NextStepKind.CHECK_AGAIN,
+    }
+)
+_DECLARATION_STEPS = {
+    DeclarationState.QUESTION: NextStepKind.ANSWER_DECLARATION,
+    DeclarationState.REQUIRED: NextStepKind.FILE_DECLARATION,
+    DeclarationState.MISSING: NextStepKind.FILE_DECLARATION,
+}
+
 # Where each next step is done: (endpoint, method, the URL value it needs). None: nowhere to go.
 _ACTIONS: dict[NextStepKind, tuple[str, str, str] | None] = {
     NextStepKind.NOTHING: None,
@@ -69,6 +94,8 @@ _ACTIONS: dict[NextStepKind, tuple[str, str, str] | None] = {
     NextStepKind.CHECK_OPTIONS: None,
     NextStepKind.COMPLETE_TRIP: ("admin.edit_trip", "get", "trip_id"),
     NextStepKind.CHECK_AGAIN: ("admin.recheck_trip", "post", "trip_id"),
+    NextStepKind.ANSWER_DECLARATION: ("admin.trip", "get", "trip_id"),
+    NextStepKind.FILE_DECLARATION: ("admin.trip", "get", "trip_id"),
 }
 
 
@@ -87,6 +114,8 @@ class TripCoverageStatus:
     expected_by: date | None = None
     # Draft requests: the checklist items not confirmed yet (their labels).
     missing: tuple[str, ...] = field(default_factory=tuple)
+    # The host state's posted-worker declaration (None for a cancelled trip).
+    declaration: DeclarationStatus | None = None
 
     @property
     def label(self) -> str:
@@ -96,6 +125,9 @@ class TripCoverageStatus:
     def sentence(self) -> str:
         """The next step as one sentence for the employer (console, CSV, API)."""
         kind = self.next_step
+        if kind in (NextStepKind.ANSWER_DECLARATION, NextStepKind.FILE_DECLARATION):
+            assert self.declaration is not None
+            return self.declaration.next_step
         if kind is NextStepKind.NOTHING and self.status is CoverageStatus.CANCELLED:
             return _("Nothing to do: the trip is cancelled.")
         if kind is NextStepKind.NOTHING and self.certificate is not None:
@@ -211,6 +243,8 @@ class TripCoverageStatus:
             values["request_id"] = self.request.id
         else:
             values["trip_id"] = self.trip.id
+        if self.next_step in (NextStepKind.ANSWER_DECLARATION, NextStepKind.FILE_DECLARATION):
+            values["_anchor"] = "declaration"  # the declaration panel of the trip page
         if endpoint == "admin.new_request":
             values["kind"] = (
                 "derogation" if self.next_step is NextStepKind.REQUEST_EXCEPTION else "initial"
@@ -230,6 +264,7 @@ class TripCoverageStatus:
             "request_id": self.request.id if self.request else None,
             "request_status": self.request.status if self.request else None,
             "expected_by": self.expected_by.isoformat() if self.expected_by else None,
+            "declaration": self.declaration.state.value if self.declaration else None,
         }
 
 
@@ -369,8 +404,8 @@ def _missing(draft: CertificateRequest | None) -> tuple[str, ...]:
 def trip_statuses(
     trips: Iterable[Trip], today: date | None = None
 ) -> dict[int, TripCoverageStatus]:
-    """trip id → status, for any number of trips in three queries (the trips' employees, their
-    certificates, the trips' requests) and none per trip."""
+    """trip id → status, for any number of trips in four queries (the trips' employees, their
+    certificates, the trips' requests, their declarations) and none per trip."""
     trips = list(trips)
     today = today or date.today()
     if not trips:
@@ -378,7 +413,11 @@ def trip_statuses(
     employee_ids = {t.employee_id for t in trips}
     # Held here, so the session's identity map (weak references) answers `trip.employee`
     # without a query per trip.
-    employees = db.session.scalars(select(Employee).where(Employee.id.in_(employee_ids))).all()
+    employees = db.session.scalars(
+        select(Employee)
+        .where(Employee.id.in_(employee_ids))
+        .options(joinedload(Employee.company))  # the declaration rules read the company's seat
+    ).all()
     certificates: dict[int, list[Certificate]] = {i: [] for i in employee_ids}
     for certificate in db.session.scalars(
         select(Certificate).where(Certificate.employee_id.in_(employee_ids))
@@ -391,11 +430,27 @@ def trip_statuses(
         .order_by(CertificateRequest.created_at, CertificateRequest.id)
     ):
         requests[req.trip_id].append(req)
+    declarations = declaration_statuses(trips, today)
     statuses = {
-        t.id: _status_of(t, certificates[t.employee_id], requests[t.id], today) for t in trips
+        t.id: _with_declaration(
+            _status_of(t, certificates[t.employee_id], requests[t.id], today), declarations[t.id]
+        )
+        for t in trips
     }
     del employees
     return statuses
+
+
+def _with_declaration(
+    status: TripCoverageStatus, declaration: DeclarationStatus
+) -> TripCoverageStatus:
+    """Rule 7: the declaration's step, once coverage asks nothing of the employer."""
+    if status.status is CoverageStatus.CANCELLED:
+        return status
+    step = status.next_step
+    if step not in _COVERAGE_ACTIONS and declaration.state in _DECLARATION_STEPS:
+        step = _DECLARATION_STEPS[declaration.state]
+    return replace(status, next_step=step, declaration=declaration)
 
 
 def trip_status(trip: Trip, today: date | None = None) -> TripCoverageStatus:
