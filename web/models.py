@@ -6,6 +6,7 @@ import enum
 import secrets
 from datetime import UTC, date, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -105,6 +106,17 @@ class DocumentType(enum.StrEnum):
 class CertificateKind(enum.StrEnum):
     OFFICIAL = "official"
     PROVISIONAL = "provisional"
+
+    @property
+    def signing_class_label(self) -> str:
+        """What a signing key of this document class signs, in words (the operator's pages)."""
+        return str(_SIGNING_CLASS_LABELS[self])
+
+
+_SIGNING_CLASS_LABELS = {
+    CertificateKind.OFFICIAL: _l("Official certificates"),
+    CertificateKind.PROVISIONAL: _l("Provisional statements"),
+}
 
 
 class CertificateStatus(enum.StrEnum):
@@ -440,6 +452,19 @@ class KeyState(enum.StrEnum):
     RETIRED = "retired"  # no longer signs; verifies until its certificates have expired
     REVOKED = "revoked"  # never verifies again
 
+    @property
+    def label(self) -> str:
+        """The state in words, in the reader's language (the operator's keys page, messages)."""
+        return str(_KEY_STATE_LABELS[self])
+
+
+_KEY_STATE_LABELS = {
+    KeyState.PUBLISHED: _l("Published"),
+    KeyState.ACTIVE: _l("Signing"),
+    KeyState.RETIRED: _l("Retired"),
+    KeyState.REVOKED: _l("Revoked"),
+}
+
 
 class SigningKey(db.Model):
     """An ES256 key of the provider. The private half is stored encrypted (AES-GCM)."""
@@ -471,6 +496,14 @@ class SigningKey(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def state_label(self) -> str:
+        return KeyState(self.state).label
+
+    @property
+    def document_class_label(self) -> str:
+        return CertificateKind(self.document_class).signing_class_label
 
 
 class PushSubscription(db.Model):
