@@ -61,3 +61,16 @@ def capture_mail(monkeypatch) -> list[dict[str, str]]:
     for module in ("web.auth.throttle", "web.auth.factors"):
         monkeypatch.setattr(f"{module}.send_mail", fake_send_mail)
     return sent
+
+
+def status_via_published_lists(client: FlaskClient, app, certificate_id: str) -> str:
+    """What a third-party verifier answers after downloading keys.json and revoked.json."""
+    import verifier
+    from web.extensions import db
+    from web.models import Certificate
+
+    keys = verifier.KeySet.from_document(client.get("/verify/keys.json").json)
+    revoked = verifier.RevocationSet.from_document(client.get("/verify/revoked.json").json)
+    with app.app_context():
+        text = db.session.get(Certificate, certificate_id).qr_text
+    return verifier.verify_qr_text(text, keys, revoked).status

@@ -417,6 +417,14 @@ class SigningKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(String(500))
 
+    @property
+    def state_label(self) -> str:
+        return KeyState(self.state).label
+
+    @property
+    def document_class_label(self) -> str:
+        return CertificateKind(self.document_class).signing_class_label
+
 
 class PushSubscription(db.Model):
     """A browser's push subscription (one per user and device)."""

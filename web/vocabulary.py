@@ -197,6 +197,17 @@ class CertificateKind(Vocabulary):
     OFFICIAL = "official", _l("Official")
     PROVISIONAL = "provisional", _l("Provisional")
 
+    @property
+    def signing_class_label(self) -> str:
+        """What a signing key of this document class signs, in words (the operator's pages)."""
+        return _translate(_SIGNING_CLASS_LABELS[self])
+
+
+_SIGNING_CLASS_LABELS = {
+    CertificateKind.OFFICIAL: _l("Official certificates"),
+    CertificateKind.PROVISIONAL: _l("Provisional statements"),
+}
+
 
 class CertificateStatus(Vocabulary):
     ACTIVE = "active", _l("Active")
@@ -210,7 +221,7 @@ class CertificateStatus(Vocabulary):
 
 class KeyState(Vocabulary):
     PUBLISHED = "published", _l("Published")  # in the trust list, not yet signing
-    ACTIVE = "active", _l("Active")  # signs new certificates (exactly one per class)
+    ACTIVE = "active", _l("Signing")  # signs new certificates (exactly one per class)
     RETIRED = "retired", _l("Retired")  # no longer signs; verifies until its certificates expire
     REVOKED = "revoked", _l("Revoked")  # never verifies again
 

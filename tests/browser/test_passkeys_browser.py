@@ -170,6 +170,14 @@ def test_staff_without_a_factor_reaches_only_enrolment_until_a_passkey_is_added(
     assert page.url.endswith("/support/")
 
 
+def _revoke_in_dialog(page, reason: str) -> None:
+    """Revoke asks first (templates/_macros.html confirm_form); the reason goes in its dialog."""
+    page.get_by_role("button", name="Revoke", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Why (kept in the audit trail)").fill(reason)
+    dialog.get_by_role("button", name="Revoke the key").click()
+
+
 def test_key_revocation_asks_for_the_passkey_again(app, data, context):
     from web.certificates.keys import create_signing_key
 
@@ -186,17 +194,15 @@ def test_key_revocation_asks_for_the_passkey_again(app, data, context):
     time.sleep(3.2)
 
     page.goto("/operator/keys")
-    page.get_by_label("Why (kept in the audit trail)").fill("key file copied by mistake")
-    page.get_by_role("button", name="Revoke").click()
+    _revoke_in_dialog(page, "key file copied by mistake")
     page.wait_for_url(re.compile(r"/account/confirm\?next=/operator/keys"))
     with app.app_context():
         assert db.session.get(SigningKey, kid).state == "active"  # nothing done yet
     app.config["STEP_UP_MINUTES"] = 10
     page.get_by_role("button", name="Use my passkey").click()
     page.wait_for_url("**/operator/keys")
-    page.get_by_label("Why (kept in the audit trail)").first.fill("key file copied by mistake")
-    page.get_by_role("button", name="Revoke").first.click()
-    expect(page.get_by_text("The key is revoked")).to_be_visible()
+    _revoke_in_dialog(page, "key file copied by mistake")
+    expect(page.get_by_text(f"Key {kid} is revoked")).to_be_visible()
     with app.app_context():
         assert db.session.get(SigningKey, kid).state == "revoked"
     assert [e.message for e in _audit(app, "auth.factor_verified")][-1] == "passkey"

@@ -4,6 +4,7 @@ sign, through the same services as the operator's console."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import click
 from flask.cli import AppGroup
@@ -14,12 +15,14 @@ from web.certificates.keys import (
     DOCUMENT_CLASSES,
     SigningKeyError,
     active_signing_key,
+    get_key,
     retire_key,
     revoke_key,
     rotate_keys,
 )
 from web.certificates.services import (
     issue_provisional_certificate,
+    resign_certificates,
     revoke_certificate,
     validate_certificate_input,
 )
@@ -65,10 +68,11 @@ def list_keys() -> None:
     type=click.Choice(DOCUMENT_CLASSES),
     help="The document class whose key is replaced; the other class's key is not touched.",
 )
-def rotate_keys_command(document_class: str) -> None:
+@click.option("--reason", default="", help="Why (kept in the audit trail).")
+def rotate_keys_command(document_class: str, reason: str) -> None:
     """Publish a new key of a class and make it sign; the class's old key retires (it still
     verifies)."""
-    new, old = rotate_keys(document_class)
+    new, old = rotate_keys(document_class, reason=reason)
     db.session.commit()
     click.echo(
         json.dumps(
@@ -83,10 +87,12 @@ def rotate_keys_command(document_class: str) -> None:
 
 @keys_cli.command("retire")
 @click.argument("kid")
-def retire_key_command(kid: str) -> None:
-    """Stop KID from signing; it verifies until its certificates have expired."""
+@click.option("--reason", default="", help="Why (kept in the audit trail).")
+def retire_key_command(kid: str, reason: str) -> None:
+    """Stop KID, a published key, from ever signing (the signing key is replaced by `keys
+    rotate`); it verifies until its certificates have expired."""
     try:
-        key = retire_key(kid)
+        key = retire_key(kid, reason)
     except SigningKeyError as exc:
         fail(str(exc))
     db.session.commit()
@@ -98,11 +104,6 @@ def retire_key_command(kid: str) -> None:
 def resign_key_command(kid: str) -> None:
     """Sign again, with the active key of their class, every certificate in use that KID signed
     (after `keys revoke KID` for a compromised key)."""
-    from datetime import date
-
-    from web.certificates.keys import get_key
-    from web.certificates.services import resign_certificates
-
     try:
         document_class = get_key(kid).document_class
         resigned = resign_certificates(kid, today=date.today())
@@ -122,7 +123,7 @@ def resign_key_command(kid: str) -> None:
 
 @keys_cli.command("revoke")
 @click.argument("kid")
-@click.option("--reason", default="", help="Why (kept in the audit trail).")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
 def revoke_key_command(kid: str, reason: str) -> None:
     """Revoke KID for good: nothing it signed verifies again."""
     try:

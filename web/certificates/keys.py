@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,13 +32,28 @@ assert {kind.value for kind in CertificateKind} == set(DOCUMENT_CLASSES)
 
 
 class SigningKeyError(ValueError):
-    """A key operation that cannot be done (unknown kid, wrong state, wrong class)."""
+    """A key operation that cannot be done (wrong state, wrong class, no reason), with a
+    translated message for the operator's page and the command line, and the input it is about
+    (``kid``, ``document_class`` or ``reason``)."""
+
+    def __init__(self, message: str, field: str = "kid") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownSigningKeyError(SigningKeyError):
+    """No key has this kid."""
 
 
 def check_document_class(document_class: str) -> str:
     if document_class not in DOCUMENT_CLASSES:
         raise SigningKeyError(
-            f"document class {document_class!r}: one of {', '.join(DOCUMENT_CLASSES)}"
+            _(
+                "“%(value)s” is not a document class: one of %(classes)s.",
+                value=str(document_class)[:20],
+                classes=", ".join(DOCUMENT_CLASSES),
+            ),
+            "document_class",
         )
     return document_class
 
@@ -148,10 +164,18 @@ def check_key_may_sign(key: SigningKey, kind: str) -> None:
 
 
 def get_key(kid: str) -> SigningKey:
-    key = db.session.get(SigningKey, (kid or "").strip().lower())
+    key = db.session.get(SigningKey, (kid or "").strip().lower()[:16])
     if key is None:
-        raise SigningKeyError(f"no signing key with kid {kid!r}")
+        raise UnknownSigningKeyError(
+            _("No signing key has the id “%(kid)s”.", kid=str(kid or "").strip()[:20])
+        )
     return key
+
+
+def _why(reason: str) -> str:
+    """The operator's reason as the audit trail keeps it ("" when none was given)."""
+    reason = (reason or "").strip()
+    return f"why: {reason}" if reason else ""
 
 
 def _retire(key: SigningKey, now: datetime) -> None:
@@ -179,53 +203,92 @@ def activate_key(kid: str) -> SigningKey:
     return key
 
 
-def rotate_keys(document_class: str) -> tuple[SigningKey, SigningKey | None]:
+def rotate_keys(
+    document_class: str, *, reason: str = "", replacing: str | None = None
+) -> tuple[SigningKey, SigningKey | None]:
     """Publish a new key of the class and make it active; the class's old active key retires
-    (it keeps verifying). The other class's key is not touched."""
+    (it keeps verifying). The other class's key is not touched. ``replacing``: the kid the
+    caller saw signing; when another key signs by now (a page left open, a second click) nothing
+    is rotated twice."""
     check_document_class(document_class)
     old = _current_active_key(document_class)
+    if replacing is not None and (old is None or old.kid != replacing.strip().lower()):
+        raise SigningKeyError(
+            _("This key no longer signs: another key replaced it in the meantime.")
+        )
     new = create_signing_key(document_class, activate=False)
     db.session.flush()
     activate_key(new.kid)
+    replaced = f"replaces {old.kid}" if old else "first key"
     record_audit_event(
         "key.rotated",
         object_type="signing_key",
         object_id=new.kid,
-        message=f"{document_class}: " + (f"replaces {old.kid}" if old else "first key"),
+        message="; ".join(filter(None, (f"{document_class}: {replaced}", _why(reason)))),
     )
     return new, old
 
 
-def retire_key(kid: str) -> SigningKey:
+def retire_key(kid: str, reason: str = "") -> SigningKey:
+    """Stop a published key from ever signing. The active key is not retired on its own: a
+    rotation retires it, so that its class always has a key that signs."""
     key = get_key(kid)
     if key.state == KeyState.REVOKED.value:
-        raise SigningKeyError(f"key {key.kid} is revoked")
+        raise SigningKeyError(_("Key %(kid)s is revoked: it cannot be retired.", kid=key.kid))
     if key.state == KeyState.ACTIVE.value:
         raise SigningKeyError(
-            f"key {key.kid} is the active key: rotate instead, so something signs"
+            _(
+                "Key %(kid)s is the key that signs: rotate instead, so that a new key signs.",
+                kid=key.kid,
+            )
         )
     if key.state != KeyState.RETIRED.value:
         _retire(key, utcnow())
-        record_audit_event("key.retired", object_type="signing_key", object_id=key.kid)
+        record_audit_event(
+            "key.retired",
+            object_type="signing_key",
+            object_id=key.kid,
+            message=_why(reason),
+        )
     return key
 
 
-def revoke_key(kid: str, reason: str = "") -> SigningKey:
+def revoke_key(kid: str, reason: str) -> SigningKey:
     """A revoked key never verifies again. If it was active, a new key of its class takes over
-    at once."""
+    at once. The reason is required: it is what the audit trail keeps of a compromise."""
     key = get_key(kid)
     if key.state == KeyState.REVOKED.value:
-        return key
+        raise SigningKeyError(_("Key %(kid)s is already revoked.", kid=key.kid))
+    reason = (reason or "").strip()
+    if not reason:
+        raise SigningKeyError(_("Say why the key is revoked."), "reason")
     was_active = key.state == KeyState.ACTIVE.value
     key.state = KeyState.REVOKED.value
     key.active_marker = None
     key.revoked_at = utcnow()
-    key.revocation_reason = reason[:500] or None
-    record_audit_event("key.revoked", object_type="signing_key", object_id=key.kid)
+    key.revocation_reason = reason[:500]
+    record_audit_event(
+        "key.revoked", object_type="signing_key", object_id=key.kid, message=_why(reason)
+    )
     if was_active:
         db.session.flush()
         create_signing_key(key.document_class, activate=True)
     return key
+
+
+def live_certificate_counts(today: date) -> dict[str, int]:
+    """How many certificates in use each key signed, by kid: active (not withdrawn, replaced or
+    waiting for review) and not yet ended, those that start later included. One grouped query."""
+    rows = db.session.execute(
+        select(Certificate.signing_kid, func.count())
+        .where(
+            Certificate.signing_kid.is_not(None),
+            Certificate.status == CertificateStatus.ACTIVE.value,
+            Certificate.valid_to >= today,
+        )
+        .group_by(Certificate.signing_kid)
+    )
+    return dict(rows.all())
 
 
 def _last_valid_day_signed_by() -> dict[str, date]:

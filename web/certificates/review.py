@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from web.audit import record_audit_event
 from web.certificates.services import (
@@ -62,6 +62,15 @@ def review_queue() -> list[Certificate]:
             .where(Certificate.status == CertificateStatus.PENDING_REVIEW.value)
             .order_by(Certificate.created_at, Certificate.id)
         )
+    )
+
+
+def review_queue_size() -> int:
+    """How many certificates wait for review (the operator's trust pages show it)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(Certificate.status == CertificateStatus.PENDING_REVIEW.value)
     )
 
 

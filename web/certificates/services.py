@@ -201,16 +201,22 @@ def sign_certificate(certificate: Certificate) -> None:
     certificate.signing_kid = key.kid
 
 
-def resign_certificates(kid: str, *, today: date) -> list[Certificate]:
+def resign_certificates(kid: str, *, today: date, actor: User | None = None) -> list[Certificate]:
     """After a key compromise: sign again, with the active key of its class, every certificate in
     use that ``kid`` signed (not withdrawn, not waiting for review, not yet ended). Same
     certificate, same claims, a new signature; the old QR stays void with the revoked key, the
-    wallet shows the new one when next online."""
+    wallet shows the new one when next online. The operator's page and `keys resign` both call
+    this; ``actor`` None is the command line."""
     from web.certificates.keys import SigningKeyError, get_key
 
     key = get_key(kid)
     if key.active_marker is not None:
-        raise SigningKeyError(f"key {key.kid} is the active key: revoke or rotate it first")
+        raise SigningKeyError(
+            _(
+                "Key %(kid)s is the key that signs: revoke it or rotate first, then re-sign.",
+                kid=key.kid,
+            )
+        )
     certificates = list(
         db.session.scalars(
             select(Certificate)
@@ -230,7 +236,17 @@ def resign_certificates(kid: str, *, today: date) -> list[Certificate]:
     )
     for certificate in certificates:
         sign_certificate(certificate)
-        _audit("certificate.resigned", certificate, None, f"was signed by {key.kid}")
+        _audit("certificate.resigned", certificate, actor, f"was signed by {key.kid}")
+    signing_kids = sorted({c.signing_kid for c in certificates if c.signing_kid})
+    record_audit_event(
+        "key.resigned",
+        object_type="signing_key",
+        object_id=key.kid,
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role if actor else "cli",
+        message=f"{len(certificates)} certificates signed again"
+        + (f" by {', '.join(signing_kids)}" if signing_kids else ""),
+    )
     return certificates
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Optional
 
 from web.admin.forms import CertificateForm, InstitutionFields
 from web.countries import country_choices
@@ -39,8 +39,11 @@ class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Why the record is rejected"))
 
 
-class RevokeKeyForm(FlaskForm):
-    kid = HiddenField(validators=[DataRequired(), Length(max=16)])
-    reason = StringField(
-        _l("Why (kept in the audit trail)"), validators=[DataRequired(), Length(max=500)]
-    )
+class KeyActionForm(FlaskForm):
+    """An action of the signing-keys page. Only read: which key, which class and whether a
+    reason is required are the key service's rules (web/certificates/keys.py), shared with the
+    command line."""
+
+    kid = HiddenField()
+    document_class = HiddenField()
+    reason = StringField(_l("Why (kept in the audit trail)"))

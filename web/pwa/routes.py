@@ -17,6 +17,7 @@ SHELL_STATIC = (
     "css/app.css",
     "css/verify.css",
     "js/app.js",
+    "js/confirm.js",
     "js/wallet.js",
     "js/ask-outbox.js",
     "js/ask.js",
