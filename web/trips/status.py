@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -139,10 +140,12 @@ class TripCoverageStatus:
         if kind is NextStepKind.FILE_REQUEST:
             request_kind = RequestKind.label_of(self.request.kind) if self.request else ""
             if self.missing:
-                return _(
-                    "%(request)s ready: confirm the checklist (%(missing)d open) and file it.",
+                return ngettext(
+                    "%(request)s ready: confirm the open point of its checklist and file it.",
+                    "%(request)s ready: confirm the %(num)d open points of its checklist and "
+                    "file it.",
+                    len(self.missing),
                     request=request_kind,
-                    missing=len(self.missing),
                 )
             return _("%(request)s ready: file it with the authority.", request=request_kind)
         if kind is NextStepKind.UPLOAD_DOCUMENT:
