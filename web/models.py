@@ -301,7 +301,7 @@ class Trip(db.Model):
     previous_legislation_state: Mapped[str | None] = mapped_column(String(2))
     # A self-employed person working in several states: where the fixed place of business is.
     fixed_place_of_business: Mapped[str | None] = mapped_column(String(2))
-    # The end first filed with the authority, from the requests (web/filing/trips.py), not typed.
+    # The end first filed with the authority, from the requests (web/trips/assessment.py).
     original_end_date: Mapped[date | None] = mapped_column(Date)
     # The engine's last answer: the whole result as JSON, and two columns to filter on.
     coverage_json: Mapped[str | None] = mapped_column(Text)

@@ -1,5 +1,6 @@
-"""Form fields of the employer console. The rules live in web/admin/services.py; a form only
-renders fields and carries the CSRF token, so the form, the CSV import and the CLI agree."""
+"""Form fields of the employer console. The rules live in the services (web/employees/,
+web/trips/, web/certificates/); a form only renders fields and carries the CSRF token, so the
+form, the CSV import and the CLI agree."""
 
 from __future__ import annotations
 
@@ -178,7 +179,8 @@ class ExtendForm(FlaskForm):
 
 
 class ChecklistForm(ServiceValidatedForm):
-    """The preconditions confirmed before a request is filed (web/filing/requests.py)."""
+    """The preconditions confirmed before a request is filed
+    (web/filing/certificate_requests.py)."""
 
     registered_for_period = BooleanField()
     prior_insurance_confirmed = BooleanField()
