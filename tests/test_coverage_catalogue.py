@@ -573,3 +573,20 @@ def test_cli_prints_the_catalogue_and_determines_the_new_fields(app, tmp_path):
     path.write_text(json.dumps(case))
     answer = json.loads(runner.invoke(args=["coverage", "determine", str(path)]).output)
     assert [s["legislation_state"] for s in answer["segments"]] == ["DE", "FR"]
+
+
+def test_an_agreement_without_a_known_start_date_is_cited_without_one():
+    """The catalogue may not know when an agreement entered into force (its source gives no
+    date): the reason names the agreement and its source, never "in force since ;" or "None"."""
+    undated = [
+        (home, partner, a)
+        for home, partner, a in ENTRIES
+        if a.applies_from is None and a.status == "in_force" and _testable(home, partner, a)
+    ]
+    assert undated, "the catalogue has no undated agreement in force any more: pick another case"
+    home, partner, _agreement = undated[0]
+    start = date(2027, 3, 1)
+    result = determine(_posting(home, partner, start, start + timedelta(days=30)))
+    reasons = " ".join(result["reasons"])
+    assert "social security agreement applies (source:" in reasons
+    assert "since ;" not in reasons and "None" not in reasons

@@ -974,12 +974,17 @@ def _bilateral(ctx: _Ctx, treaty: countries.Treaty) -> _Answer:
         )
     assert a is not None
     rule = a.citation
-    ctx.reason(
-        "bilateral.applies",
-        agreement=_agreement_name(a),
-        from_date=a.applies_from.isoformat() if a.applies_from else None,
-        source=_cite(a.source),
-    )
+    if a.applies_from is not None:
+        ctx.reason(
+            "bilateral.applies",
+            agreement=_agreement_name(a),
+            from_date=a.applies_from.isoformat(),
+            source=_cite(a.source),
+        )
+    else:
+        ctx.reason(
+            "bilateral.applies_undated", agreement=_agreement_name(a), source=_cite(a.source)
+        )
 
     if a.status == "partly_suspended":
         return ctx.review(

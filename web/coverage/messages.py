@@ -548,6 +548,8 @@ MESSAGES: dict[str, str] = {
     "bilateral.applies": N_(
         "The %(agreement)s applies (in force since %(from_date)s; source: %(source)s)."
     ),
+    # An agreement whose entry into force the catalogue could not source.
+    "bilateral.applies_undated": N_("The %(agreement)s applies (source: %(source)s)."),
     "bilateral.incomplete_list": N_(
         "the catalogue's list of %(home_state)s's agreements is not complete (%(why)s) and "
         "none with %(destination_state)s is stored, so it cannot say that there is no "
