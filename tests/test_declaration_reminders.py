@@ -15,7 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.push_service import LOOPBACK_SETTINGS, PushServiceStandIn
-from web.declarations.reminders import DUE, STARTED, send_declaration_reminders
+from web.declarations.reminders import (
+    DUE,
+    STARTED,
+    reminder_subject,
+    send_declaration_reminders,
+)
+from web.declarations.rules import rule_for
 from web.declarations.services import answer_question
 from web.extensions import db
 from web.models import (
@@ -28,6 +34,8 @@ from web.models import (
     User,
 )
 from web.push.services import save_subscription, validate_subscription
+from web.trips.input import validate_trip_input
+from web.trips.services import update_trip
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = LOOPBACK_SETTINGS["PUBLIC_BASE_URL"]
@@ -115,7 +123,9 @@ def test_each_threshold_and_the_start_day_once(app, data, company, mails):
             runs[offset] = (first.due, first.started)
         reminders = sorted(
             (r.kind, r.threshold_days)
-            for r in db.session.scalars(select(Reminder).where(Reminder.subject_id == str(trip)))
+            for r in db.session.scalars(
+                select(Reminder).where(Reminder.subject_id == reminder_subject(trip, start))
+            )
         )
     assert runs == {
         -7: (0, 0),
@@ -167,6 +177,133 @@ def test_nothing_for_filed_exempt_unanswered_or_cancelled_trips(app, data, compa
     assert _counts(app) == (0, 0) and mails == []
 
 
+def _move(app, trip_id, start, end=None):
+    """What the trip page's form does when an admin changes the dates (web/trips/services)."""
+    with app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        update_trip(
+            trip,
+            validate_trip_input(
+                {
+                    "destination_state": trip.destination_state,
+                    "start_date": start,
+                    "end_date": end or start + timedelta(days=10),
+                }
+            ),
+        )
+        db.session.commit()
+
+
+def _run_twice(today):
+    """Two runs the same day (a restarted scheduler, a second machine): the second sends none."""
+    first = send_declaration_reminders(today)
+    second = send_declaration_reminders(today)
+    assert (second.due, second.started) == (0, 0), today
+    return first.due, first.started
+
+
+def _reminder_keys(app, trip):
+    with app.app_context():
+        return sorted(
+            (r.kind, r.subject_id, r.threshold_days)
+            for r in db.session.scalars(
+                select(Reminder).where(Reminder.subject_id.startswith(f"{trip}:"))
+            )
+        )
+
+
+def test_a_moved_trip_is_reminded_before_its_new_deadline_once(app, data, company, mails):
+    start = DAY + timedelta(days=10)
+    trip = _trip(app, data, company, "FR", start)  # SIPSI: file by the first day
+    with app.app_context():
+        assert _run_twice(start - timedelta(days=5)) == (1, 0)
+    # Postponed by three days the same evening: the old 5-day reminder does not count for the
+    # new date, which is still 8 days away.
+    moved = start + timedelta(days=3)
+    _move(app, trip, moved)
+    runs = {}
+    with app.app_context():
+        for day in range((start - timedelta(days=5) - DAY).days, (moved - DAY).days + 1):
+            runs[(DAY + timedelta(days=day) - moved).days] = _run_twice(DAY + timedelta(days=day))
+    assert runs == {-8: (0, 0), -7: (0, 0), -6: (0, 0), -5: (1, 0)} | {
+        -4: (0, 0),
+        -3: (0, 0),
+        -2: (0, 0),
+        -1: (1, 0),
+        0: (0, 1),
+    }
+    assert _reminder_keys(app, trip) == sorted(
+        [
+            (DUE, reminder_subject(trip, start), 5),  # the old date's, sent before the move
+            (DUE, reminder_subject(trip, moved), 5),
+            (DUE, reminder_subject(trip, moved), 1),
+            (STARTED, reminder_subject(trip, moved), 0),
+        ]
+    )
+    # Each reminder went once to each of the two admins: push and mail.
+    assert _counts(app) == (8, 8) and len(mails) == 8
+    # The reminders after the move name the new file-by date, in each admin's language.
+    new_date = {"en": "Dec 6, 2026", "fr": "6 déc. 2026"}
+    after_move = mails[2:]
+    assert all(
+        new_date["fr" if m["to"] == "rem-admin-1@example.com" else "en"] in m["body"]
+        for m in after_move
+    ), [m["body"] for m in after_move]
+
+
+def test_unchanged_dates_are_never_reminded_twice(app, data, company, mails):
+    start = DAY + timedelta(days=10)
+    trip = _trip(app, data, company, "FR", start)
+    with app.app_context():
+        assert _run_twice(start - timedelta(days=5)) == (1, 0)
+    # Saved again with the same start (a longer stay): the file-by date is the same.
+    _move(app, trip, start, end=start + timedelta(days=20))
+    with app.app_context():
+        assert _run_twice(start - timedelta(days=5)) == (0, 0)
+        assert _run_twice(start - timedelta(days=4)) == (0, 0)
+    # Moved away and back before the next run: that date's 5-day reminder was sent already.
+    _move(app, trip, start + timedelta(days=2))
+    _move(app, trip, start)
+    with app.app_context():
+        assert _run_twice(start - timedelta(days=3)) == (0, 0)
+        assert _run_twice(start - timedelta(days=1)) == (1, 0)
+    assert _reminder_keys(app, trip) == [
+        (DUE, reminder_subject(trip, start), 1),
+        (DUE, reminder_subject(trip, start), 5),
+    ]
+    assert _counts(app) == (4, 4)
+
+
+def test_a_trip_moved_on_its_start_day_is_reminded_on_the_new_start_day(app, data, company, mails):
+    start = DAY + timedelta(days=10)
+    trip = _trip(app, data, company, "BE", start)  # Limosa: before the work starts
+    with app.app_context():
+        assert _run_twice(start) == (0, 1)
+    # The work could not start: postponed by two days, still no receipt.
+    moved = start + timedelta(days=2)
+    _move(app, trip, moved)
+    with app.app_context():
+        # The same day: the new file-by date is 2 days away, the nearest threshold is 5.
+        assert _run_twice(start) == (1, 0)
+        assert _run_twice(moved - timedelta(days=1)) == (1, 0)
+        assert _run_twice(moved) == (0, 1)
+    assert _reminder_keys(app, trip) == sorted(
+        [
+            (STARTED, reminder_subject(trip, start), 0),
+            (DUE, reminder_subject(trip, moved), 5),
+            (DUE, reminder_subject(trip, moved), 1),
+            (STARTED, reminder_subject(trip, moved), 0),
+        ]
+    )
+    assert _counts(app) == (8, 8)
+
+
+def test_the_reminder_key_fits_its_column():
+    column = Reminder.__table__.c.subject_id.type.length
+    assert len(reminder_subject(2**63 - 1, date(2026, 12, 31))) <= column
+    assert reminder_subject(42, date(2026, 12, 3)) == "42:20261203"
+
+
 def _env(app, database_url):
     return {
         **os.environ,
@@ -213,19 +350,41 @@ def test_two_schedulers_and_two_relays_send_each_once(app, data, database_url, c
             (r.kind, r.subject_id, r.threshold_days)
             for r in db.session.scalars(select(Reminder).where(Reminder.kind == DUE))
         ]
-        assert sorted(keys) == sorted((DUE, str(t), 1) for t in trips)
+        assert sorted(keys) == sorted(
+            (DUE, reminder_subject(t, rule_for(state).file_by(start)), 1)
+            for t, state in zip(trips, ("FR", "BE", "NL", "AT"), strict=True)
+        )
         mail = list(db.session.scalars(select(MailOutboxMessage)))
         # Each mail claimed by exactly one of the two runs (no mail server here: not sent).
         assert len(mail) == 2 * len(trips)
         assert {(m.attempts, m.status) for m in mail} == {(1, "not_sent")}
     assert _counts(app)[0] == 2 * len(trips)
+    # The trips are postponed by a day: the next day, the two schedulers again send each
+    # trip's reminder for its new file-by date exactly once.
+    moved = start + timedelta(days=1)
+    for trip in trips:
+        _move(app, trip, moved)
+    runs = _two_at_once(["reminders", "send", "--today", start.isoformat()], env)
+    assert sum(r["declarations"]["due"] for r in runs) == len(trips)
+    with app.app_context():
+        keys = [
+            (r.kind, r.subject_id, r.threshold_days)
+            for r in db.session.scalars(select(Reminder).where(Reminder.kind == DUE))
+        ]
+        assert sorted(keys) == sorted(
+            (DUE, reminder_subject(t, day), 1) for t in trips for day in (start, moved)
+        )
+        assert db.session.scalar(select(func.count()).select_from(MailOutboxMessage)) == (
+            4 * len(trips)
+        )
+    assert _counts(app)[0] == 4 * len(trips)
     relays = _two_at_once(["outbox", "relay", "--once"], env)
     assert sum(r["sent"] for r in relays) == _all_outbox(app)
     # The uncovered-trip reminders of the same run go out too; ours are each delivered once.
     ours = [
-        (r.path, r.payload["title"])
+        (r.path, r.payload["title"], r.payload["body"])
         for r in stand_in.delivered()
         if r.topic and r.topic.startswith("decl-")
     ]
-    assert len(ours) == 2 * len(trips) and len(set(ours)) == len(ours)
-    assert all("Anna Müller" in title for _path, title in ours)
+    assert len(ours) == 4 * len(trips) and len(set(ours)) == len(ours)
+    assert all("Anna Müller" in title for _path, title, _body in ours)

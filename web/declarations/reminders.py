@@ -1,7 +1,12 @@
 """Reminders to the company's admins about posted-worker declarations: DECLARATION_REMINDER_DAYS
 days before the file-by date (5 and 1 by default), and on the day the trip starts with no receipt
 recorded. Push and e-mail, each sent once: the Reminder row is unique and is written in the same
-transaction as the outbox rows (push and mail) it causes."""
+transaction as the outbox rows (push and mail) it causes.
+
+A reminder is about one deadline, so its key names the date as well as the trip: once per (trip,
+file-by date, threshold) and once per (trip, start date). When an admin moves the trip, the new
+dates get their own reminders; the ones already sent for the old dates do not block them, and an
+unchanged trip is never reminded twice."""
 
 from __future__ import annotations
 
@@ -27,6 +32,12 @@ from web.push.services import PushMessage, enqueue
 DUE = "decl_due"  # N days before the file-by date (Reminder.kind, at most 16 characters)
 STARTED = "decl_started"  # the trip starts today and no receipt is recorded
 HORIZON_DAYS = 60  # longer than any lead time plus reminder threshold
+
+
+def reminder_subject(trip_id: int, day: date) -> str:
+    """Reminder.subject_id (at most 32 characters) of a reminder about ``day`` (the file-by
+    date, or the start date) of the trip: "42:20261203"."""
+    return f"{trip_id}:{day:%Y%m%d}"
 
 
 @dataclass(frozen=True)
@@ -103,14 +114,18 @@ def send_declaration_reminders(today: date | None = None) -> DeclarationReminder
         status = declaration_statuses([trip], today)[trip.id]
         if status.state not in (DeclarationState.REQUIRED, DeclarationState.MISSING):
             continue
-        if trip.start_date == today and _claim(STARTED, str(trip.id), 0):
+        if trip.start_date == today and _claim(
+            STARTED, reminder_subject(trip.id, trip.start_date), 0
+        ):
             _notify_admins(trip, status, None)
             counts["started"] += 1
         elif status.file_by is not None and thresholds:
             days_left = (status.file_by - today).days
             # The day itself is the start-day reminder's (or the file-by day of a lead time).
             threshold = nearest_threshold(days_left, thresholds) if days_left >= 1 else None
-            if threshold is not None and _claim(DUE, str(trip.id), threshold):
+            if threshold is not None and _claim(
+                DUE, reminder_subject(trip.id, status.file_by), threshold
+            ):
                 _notify_admins(trip, status, days_left)
                 counts["due"] += 1
         db.session.commit()

@@ -9,8 +9,14 @@ docs/deploy.md ("Retention") explains each and the legal keeping period of certi
 - an ended certificate's personal claims (the signed QR with names and birth date, the
   authority's PDF, the withdrawal reason): at the end of the 5th calendar year after the year it
   ended (RETENTION_CERTIFICATE_YEARS); the row keeps its id, type, states and dates;
+- a posted-worker declaration's receipt (the file and its number) and the standard form's
+  personal fields (client, workplace, contact person): 2 years after the trip's last day
+  (RETENTION_DECLARATION_YEARS); the row keeps the answer, the filing date and the company's own
+  details, so the trip still reads "filed on …";
 - push messages sent, gone or dead (their titles name people): 30 days after they were queued
   (RETENTION_PUSH_MESSAGE_DAYS);
+- e-mails sent, dead or not sent (to whom; their subjects and texts name employees): 30 days
+  after they were queued (RETENTION_MAIL_MESSAGE_DAYS);
 - sign-in records (device, times): 90 days after their sign-out or last use
   (RETENTION_SIGN_IN_DAYS, never before the remember cookie has expired);
 - uploaded employee CSV files: 30 days after the upload (RETENTION_IMPORT_DAYS).
@@ -32,17 +38,44 @@ from web.coverage.dates import add_months
 from web.extensions import db
 from web.models import (
     Certificate,
+    Declaration,
     EmployeeImport,
     Incident,
     IncidentStatus,
+    MailOutboxMessage,
+    MailOutboxStatus,
     OutboxMessage,
     OutboxStatus,
     SignIn,
+    Trip,
     utcnow,
 )
 
 log = logging.getLogger("a1wallet.retention")
 FINISHED_PUSH = (OutboxStatus.SENT.value, OutboxStatus.GONE.value, OutboxStatus.DEAD.value)
+FINISHED_MAIL = (
+    MailOutboxStatus.SENT.value,
+    MailOutboxStatus.DEAD.value,
+    MailOutboxStatus.NOT_SENT.value,
+)
+# The declaration's receipt (None once cleared) and the standard form's fields that name or
+# locate people ("" once cleared); the company's own registration, address and sector stay.
+DECLARATION_RECEIPT_FIELDS = (
+    "receipt_number",
+    "receipt_path",
+    "receipt_sha256",
+    "receipt_filename",
+    "receipt_media_type",
+)
+DECLARATION_PERSONAL_FIELDS = (
+    "recipient_name",
+    "recipient_address",
+    "workplace_address",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contact_address",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,13 @@ def certificate_claims_cutoff(today: date, years: int) -> date:
     ended in year Y is kept until the end of year Y + ``years`` (periods counted in calendar
     years, as the audits that may ask for it are)."""
     return date(today.year - years, 1, 1)
+
+
+def declaration_cutoff(today: date, years: int) -> date:
+    """Declarations of trips whose last day is before this day lose their receipt and personal
+    fields: kept ``years`` after the trip ended, the longest period found in which a host state
+    may still ask for the posting's documents (docs/legal-rules.md §11)."""
+    return add_months(today, -12 * years)
 
 
 def _dependants(table_name: str) -> list[tuple[Table, object]]:
@@ -155,7 +195,39 @@ def apply_retention(*, dry_run: bool, now: datetime | None = None) -> RetentionR
         )
     )
 
-    # 4. Push messages that are done with (their titles name people).
+    # 4. Posted-worker declarations: the receipt and the personal fields, once host states can
+    # no longer ask for them.
+    years = config["RETENTION_DECLARATION_YEARS"]
+    cutoff = declaration_cutoff(now.date(), years)
+    ended_trips = select(Trip.id).where(Trip.end_date < cutoff)
+    held = and_(
+        Declaration.trip_id.in_(ended_trips),
+        or_(
+            *(getattr(Declaration, name).is_not(None) for name in DECLARATION_RECEIPT_FIELDS),
+            *(getattr(Declaration, name) != "" for name in DECLARATION_PERSONAL_FIELDS),
+        ),
+    )
+    declarations = list(db.session.scalars(select(Declaration).where(held)))
+    if not dry_run:
+        from web.declarations.services import receipt_file
+
+        for declaration in declarations:
+            if (path := receipt_file(declaration)) is not None:
+                documents.append(path)
+            for name in DECLARATION_RECEIPT_FIELDS:
+                setattr(declaration, name, None)
+            for name in DECLARATION_PERSONAL_FIELDS:
+                setattr(declaration, name, "")
+    run.items.append(
+        RetentionItem(
+            "declarations",
+            "receipts and the client, workplace and contact details of posted-worker "
+            f"declarations of trips that ended before {cutoff}",
+            len(declarations),
+        )
+    )
+
+    # 5. Push messages that are done with (their titles name people).
     days = config["RETENTION_PUSH_MESSAGE_DAYS"]
     finished = and_(
         OutboxMessage.status.in_(FINISHED_PUSH),
@@ -168,7 +240,22 @@ def apply_retention(*, dry_run: bool, now: datetime | None = None) -> RetentionR
         RetentionItem("push_messages", f"sent, gone or dead messages over {days} days old", count)
     )
 
-    # 5. Sign-in records: a revoked one after the period; an open one once it has also expired.
+    # 6. E-mails that are done with (to whom; their subjects and texts name employees).
+    days = config["RETENTION_MAIL_MESSAGE_DAYS"]
+    finished = and_(
+        MailOutboxMessage.status.in_(FINISHED_MAIL),
+        MailOutboxMessage.created_at < now - timedelta(days=days),
+    )
+    count = _count(select(MailOutboxMessage.id).where(finished))
+    if not dry_run and count:
+        db.session.execute(delete(MailOutboxMessage).where(finished))
+    run.items.append(
+        RetentionItem(
+            "mail_messages", f"sent, dead or not sent e-mails over {days} days old", count
+        )
+    )
+
+    # 7. Sign-in records: a revoked one after the period; an open one once it has also expired.
     days = config["RETENTION_SIGN_IN_DAYS"]
     remember_days = config["REMEMBER_COOKIE_DURATION"].days
     stale = or_(
@@ -187,7 +274,7 @@ def apply_retention(*, dry_run: bool, now: datetime | None = None) -> RetentionR
         RetentionItem("sign_ins", f"sign-ins unused or ended over {days} days ago", len(stale_ids))
     )
 
-    # 6. Uploaded CSV files (names, birth dates of a whole staff).
+    # 8. Uploaded CSV files (names, birth dates of a whole staff).
     days = config["RETENTION_IMPORT_DAYS"]
     old_import = EmployeeImport.created_at < now - timedelta(days=days)
     count = _count(select(EmployeeImport.id).where(old_import))
