@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
@@ -10,6 +11,21 @@ from wtforms.fields.choices import SelectChoice
 def select_choices(pairs: list[tuple[str, object]], *, blank: bool = False) -> list[SelectChoice]:
     options = [SelectChoice(value, str(label)) for value, label in pairs]
     return [SelectChoice("", "—"), *options] if blank else options
+
+
+def country_picker_attributes(*, multiple: bool = False) -> dict[str, object]:
+    """The attributes of a country <select> that static/js/country-picker.js turns into a
+    searchable picker (the select itself is what works without JavaScript). The words the picker
+    shows and speaks come from here, translated when the page is rendered."""
+    return {
+        "data-country-picker": "multiple" if multiple else "single",
+        "data-picker-placeholder": _l("Type a country’s name"),
+        "data-picker-chosen": _l("Chosen countries"),
+        "data-picker-remove": _l("Remove %(country)s", country="{country}"),
+        "data-picker-added": _l("%(country)s added", country="{country}"),
+        "data-picker-removed": _l("%(country)s removed", country="{country}"),
+        "data-picker-none": _l("No country matches"),
+    }
 
 
 class ServiceValidatedForm(FlaskForm):

@@ -4,8 +4,12 @@ form, the CSV import and the CLI agree."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass
 
+from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -22,11 +26,23 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from web.admin import bp
 from web.certificates.institutions import institution_select_choices
-from web.countries import country_choices
-from web.forms import ServiceValidatedForm, select_choices
+from web.countries import country_choices, localised_country_name
+from web.forms import ServiceValidatedForm, country_picker_attributes, select_choices
 from web.i18n import LANGUAGE_NAMES, app_languages
+from web.trips.input import (
+    PERCENT_TOLERANCE,
+    format_share_percent,
+    parse_share,
+    parse_work_split,
+    share_total_is_right,
+)
 from web.vocabulary import Art16Agreement, EmploymentStatus, TripKind
+
+# A country filter outside a form class (the coverage dashboard's) renders the same picker.
+bp.add_app_template_global(country_choices, "country_choices")
+bp.add_app_template_global(country_picker_attributes, "country_picker_attributes")
 
 
 class EmployeeForm(ServiceValidatedForm):
@@ -39,9 +55,11 @@ class EmployeeForm(ServiceValidatedForm):
     )
     given_names_ascii = StringField(_l("Given names in Latin letters"))
     birth_date = DateField(_l("Birth date"))
-    nationality = SelectField(_l("Nationality"))
-    residence_state = SelectField(_l("Country of residence"))
-    home_state = SelectField(_l("Home country (where insured)"))
+    nationality = SelectField(_l("Nationality"), render_kw=country_picker_attributes())
+    residence_state = SelectField(_l("Country of residence"), render_kw=country_picker_attributes())
+    home_state = SelectField(
+        _l("Home country (where insured)"), render_kw=country_picker_attributes()
+    )
     phone = TelField(
         _l("Mobile phone"), description=_l("Support calls this number when an authority asks.")
     )
@@ -61,11 +79,29 @@ class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"))
 
 
+# One share field per country of work: "share-DE" (the console's form; web/trips/input.py).
+SHARE_FIELD = re.compile(r"share-([A-Z]{2})")
+MAX_SHARE_FIELDS = 60
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    """One country's share field as the trip form renders it."""
+
+    code: str
+    name: str
+    value: str
+    error: str | None
+
+
 class TripForm(ServiceValidatedForm):
-    destination_state = SelectField(_l("Destination country"))
+    destination_state = SelectField(
+        _l("Destination country"), render_kw=country_picker_attributes()
+    )
     work_states = SelectMultipleField(
         _l("Countries where the employee works on this trip"),
         description=_l("The destination is always included."),
+        render_kw=country_picker_attributes(multiple=True),
     )
     start_date = DateField(_l("First day"))
     end_date = DateField(_l("Last day"))
@@ -84,10 +120,6 @@ class TripForm(ServiceValidatedForm):
     employer_substantial_activity = BooleanField(
         _l("The employer has substantial activity in the home country"), default=True
     )
-    work_split = StringField(
-        _l("Share of working time per country over the next 12 months"),
-        description=_l("Regular work in several countries only, e.g. “DE 60, FR 40”."),
-    )
     art16_agreement = SelectField(_l("Art 16 agreement (exception)"))
     previous_legislation_state = SelectField(
         _l("Social security that covered the employee just before this job"),
@@ -95,10 +127,12 @@ class TripForm(ServiceValidatedForm):
             "Only for someone hired for this posting. Leave empty if they were already insured "
             "in the home country."
         ),
+        render_kw=country_picker_attributes(),
     )
     fixed_place_of_business = SelectField(
         _l("Country of the fixed place of business"),
         description=_l("Self-employed work in several countries: one of the countries of work."),
+        render_kw=country_picker_attributes(),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -110,21 +144,93 @@ class TripForm(ServiceValidatedForm):
         self.kind.choices = select_choices(TripKind.choices())
         self.employment_status.choices = select_choices(EmploymentStatus.choices())
         self.art16_agreement.choices = select_choices(Art16Agreement.choices())
+        # The shares as typed (code → text): from the request, or from the trip being edited.
+        self.work_shares: dict[str, str] = {}
+        self.work_split_text = ""
+        if self.is_submitted():
+            for key, value in request.form.items():
+                match = SHARE_FIELD.fullmatch(key)
+                if match and len(self.work_shares) < MAX_SHARE_FIELDS:
+                    self.work_shares[match[1]] = value.strip()
+            self.work_split_text = request.form.get("work_split", "")
+        elif kwargs.get("obj") is not None and getattr(kwargs["obj"], "work_split", ""):
+            self._shares_of_stored_split(kwargs["obj"].work_split)
+
+    def _shares_of_stored_split(self, text: str) -> None:
+        try:
+            split = parse_work_split(text)
+        except ValueError:  # an old text that no longer reads: its fields start empty
+            return
+        self.work_shares = {code: f"{round(share, 2):g}" for code, share in split.items()}
+        # A country given a share is a country of work: it is chosen in the picker, so its
+        # field shows (a text split from the command line may name the home country only there).
+        chosen = list(self.work_states.data or [])
+        self.work_states.data = chosen + [code for code in split if code not in chosen]
 
     def raw_values(self) -> dict[str, object]:
         values = super().raw_values()
         # Not a number: the service names the field instead of dropping what was typed.
         if self.prior_insurance_months.data is None:
             values["prior_insurance_months"] = (self.prior_insurance_months.raw_data or [""])[0]
+        values["work_shares"] = dict(self.work_shares)
+        values["work_split"] = self.work_split_text  # the text form, for scripted callers
         return values
+
+    def work_countries(self) -> list[str]:
+        """The destination and the chosen countries of work, in that order, once each."""
+        known = {choice.value for choice in self.work_states.choices}
+        codes = [self.destination_state.data or "", *(self.work_states.data or [])]
+        return list(dict.fromkeys(code for code in codes if code in known))
+
+    def share_rows(self, errors: dict[str, str]) -> list[ShareRow]:
+        """A share field for each country of work, then for any other country a share was sent
+        for (it comes back with its error, so nothing typed is lost)."""
+        codes = self.work_countries()
+        codes += [code for code in self.work_shares if code not in codes]
+        return [
+            ShareRow(
+                code,
+                localised_country_name(code),
+                self.work_shares.get(code, ""),
+                errors.get(f"share-{code}"),
+            )
+            for code in codes
+        ]
+
+    def share_total_texts(self) -> dict[str, str]:
+        """The live total's sentences (the script fills in {total} and {target}), the total of
+        what was sent (a page shown without JavaScript), and the rounding the server accepts."""
+        typed = []
+        for value in self.work_shares.values():
+            try:
+                typed.append(parse_share(value))
+            except ValueError:
+                continue
+        total = sum(typed)
+        right = _("Total: %(total)s", total="{total}")
+        wrong = _("Total: %(total)s — must be %(target)s", total="{total}", target="{target}")
+        now = (right if share_total_is_right(total) else wrong).format(
+            total=format_share_percent(total), target=format_share_percent(100)
+        )
+        return {
+            "right": right,
+            "wrong": wrong,
+            "now": now,
+            "hundred": format_share_percent(100),
+            "tolerance": str(PERCENT_TOLERANCE),
+        }
 
 
 class CertificateForm(ServiceValidatedForm):
     """Fields of a provisional certificate; the official form adds the authority's details."""
 
     document_type = SelectField(_l("Document"))
-    legislation_state = SelectField(_l("Social security legislation of"))
-    work_states = SelectMultipleField(_l("Countries of work covered"))
+    legislation_state = SelectField(
+        _l("Social security legislation of"), render_kw=country_picker_attributes()
+    )
+    work_states = SelectMultipleField(
+        _l("Countries of work covered"), render_kw=country_picker_attributes(multiple=True)
+    )
     valid_from = DateField(_l("Valid from"))
     valid_to = DateField(_l("Valid until (last day)"))
     # Made when the form is rendered: submitting it twice issues one certificate (the view
