@@ -52,6 +52,10 @@ ignored_auth.enabled = false
 # Any trip id is schema-valid; one that is not a trip of the admin's company answers 404.
 include-operation-id = "declarationExport"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
+
+[[operations]]
+include-operation-id = "getTrip"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "404"]
 """
 )
 # The document the server serves (test_the_served_document_is_the_fuzzed_one), loaded here
@@ -98,6 +102,8 @@ def test_the_served_document_is_the_fuzzed_one(live) -> None:
     assert response.json() == openapi_document()
     assert {op.ok().label for op in schema.get_all_operations()} == {
         "POST /api/v1/determinations",
+        "GET /api/v1/trips",
+        "GET /api/v1/trips/{trip_id}",
         "GET /api/v1/trips/{trip_id}/declaration",
         "GET /api/v1/verify/{token}",
     }

@@ -527,7 +527,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "401": _error("Not signed in."),
                         "403": _error("Signed in, but not as an employer admin."),
-                        "422": _error("The page is not a whole number from 1."),
+                        "422": _error("The page is not a whole number from 1 to 100000."),
                     },
                 }
             },

@@ -83,8 +83,8 @@ def trips() -> Response | tuple[Response, int]:
     """The company's trips, a page of PAGE_SIZE at a time, each with its status."""
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= 100_000:
-        body = {"page": _("must be a whole number from 1")}
-        return jsonify({"errors": body, "status": 422}), 422
+        message = _("page: must be a whole number from 1 to 100000")
+        return jsonify({"error": message, "status": 422}), 422
     rows, total = list_trips(current_user.company_id, page=int(page))
     statuses = trip_statuses(rows)
     return jsonify(
