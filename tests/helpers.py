@@ -74,3 +74,17 @@ def status_via_published_lists(client: FlaskClient, app, certificate_id: str) ->
     with app.app_context():
         text = db.session.get(Certificate, certificate_id).qr_text
     return verifier.verify_qr_text(text, keys, revoked).status
+
+
+INVITATION_LINK_RE = re.compile(r'value="(https?://[^"]+/invitation/[^"]+)"')
+
+
+def create_invitation_link(client: FlaskClient, employee_id: int) -> str:
+    """As an employer admin without a mail server: "Create invitation link" on the employee's
+    page; returns the link shown (once) in the answer."""
+    page = f"/admin/employees/{employee_id}"
+    response = post_form(client, f"{page}/invitation-link", token_from=page)
+    assert response.status_code == 200, response.status_code
+    match = INVITATION_LINK_RE.search(response.get_data(as_text=True))
+    assert match, "no invitation link shown"
+    return match.group(1)

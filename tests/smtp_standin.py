@@ -1,5 +1,6 @@
 """A tiny SMTP server on a loopback port for tests: it speaks just enough SMTP for smtplib
-(EHLO/HELO, MAIL, RCPT, DATA, QUIT) and keeps each message, parsed, in `messages`."""
+(EHLO/HELO, MAIL, RCPT, DATA, QUIT) and keeps each message, parsed, in `messages`; it refuses
+the addresses in `refused_recipients`."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ class _Handler(socketserver.StreamRequestHandler):
                 recipients = []
                 self._say("250 OK")
             elif verb == "RCPT":
-                recipients.append(command.split(":", 1)[1].strip(" <>"))
-                self._say("250 OK")
+                address = command.split(":", 1)[1].strip(" <>")
+                if address in server.refused_recipients:
+                    self._say("550 No such user here")
+                else:
+                    recipients.append(address)
+                    self._say("250 OK")
             elif verb == "DATA":
                 self._say("354 End data with <CR><LF>.<CR><LF>")
                 data = bytearray()
@@ -51,6 +56,8 @@ class SMTPStandIn(socketserver.ThreadingTCPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        # Addresses answered "550 No such user" (a mistyped address at a real server).
+        self.refused_recipients: set[str] = set()
         self.port = self.server_address[1]
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 

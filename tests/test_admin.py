@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions
-from tests.helpers import csrf_token, post_form
+from tests.helpers import create_invitation_link, csrf_token, post_form
 from web.extensions import db
 from web.models import Certificate, Employee, Role, SignIn, Trip, User
 
@@ -43,8 +43,13 @@ def test_add_employee_and_see_it(client, app, admin):
         assert employee.company_id == admin and employee.home_state == "DE"
         assert employee.user.role == "employee" and employee.user.password_hash is None
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Nowak" in page and "invitation not yet accepted" in page
-    assert "/invitation/" in page  # no mail server: the link is shown to the admin
+    assert "Nowak" in page and "Not invited yet" in page
+    # No mail server: no link is made until the admin asks for one to copy (shown once).
+    assert "/invitation/" not in page and "Create invitation link" in page
+    link = create_invitation_link(client, employee.id)
+    assert link.startswith("https://a1.example.test/invitation/")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Invitation link created" in page and link not in page
 
 
 def test_add_employee_with_bad_input_keeps_what_was_typed(client, admin):

@@ -158,6 +158,12 @@ class Config:
         self.INCIDENT_JOIN_MINUTES = _int("INCIDENT_JOIN_MINUTES", 15)
         self.ASK_LIMIT = os.environ.get("ASK_LIMIT", "60 per minute")
         self.INVITATION_DAYS = _int("INVITATION_DAYS", 7)
+        # Invitations one admin may mail or create: a person passing links on needs a few
+        # seconds each; a loop (or a stolen session) mail-bombing employees is stopped.
+        self.INVITATION_LIMIT = os.environ.get("INVITATION_LIMIT", "60 per 10 minutes;500 per day")
+        # Seconds one request may spend mailing invitations (after a CSV import): well within
+        # gunicorn's 30 s worker timeout; the rest are sent from the import report.
+        self.INVITATION_BATCH_SECONDS = float(os.environ.get("INVITATION_BATCH_SECONDS") or 15)
         self.PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", 24)
         self.LOGIN_LIMIT_PER_CLIENT = os.environ.get(
             "LOGIN_LIMIT_PER_CLIENT", "30 per 10 minutes;200 per day"

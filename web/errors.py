@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from web.extensions import htmx
 from web.i18n import is_public_page
 
 log = logging.getLogger("a1wallet")
@@ -39,6 +40,11 @@ def _wants_json() -> bool:
     )
 
 
+def _is_region_request() -> bool:
+    """An htmx request for part of a console page (a boosted one wants the whole page)."""
+    return bool(htmx) and not htmx.boosted and not is_public_page()
+
+
 def _retry_at(retry_after: str | None):
     import time
     from datetime import UTC, datetime
@@ -55,6 +61,10 @@ def render_error(code: int, detail: str | None = None, retry_after: str | None =
     else:
         # Public pages use a base without session or CSRF token: no cookie for inspectors.
         template = "verify/error.html" if is_public_page() else "errors/error.html"
+        if _is_region_request():
+            # htmx swaps a 4xx into the region that asked (static/js/app.js): the message
+            # alone, not a whole page inside a table cell.
+            template = "errors/_message.html"
         response = Response(
             render_template(
                 template,
@@ -66,6 +76,7 @@ def render_error(code: int, detail: str | None = None, retry_after: str | None =
             mimetype="text/html",
         )
     response.status_code = code
+    response.vary.add("HX-Request")  # the message alone for htmx, a page otherwise
     if retry_after:
         response.headers["Retry-After"] = retry_after
     return response

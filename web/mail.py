@@ -16,6 +16,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
@@ -38,17 +39,23 @@ def mail_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """The default context (it checks the server's certificate and name), made once: loading
+    the system's CA certificates takes tens of milliseconds, once per mail of a batch else."""
+    return ssl.create_default_context()
+
+
 def _smtp(config: dict) -> smtplib.SMTP:
     """A connection whose TLS checks the server's certificate and name (the default context):
     implicit TLS (SMTPS, port 465) or STARTTLS."""
-    context = ssl.create_default_context()
     host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
     if config.get("MAIL_USE_SSL"):
-        return smtplib.SMTP_SSL(host, port, timeout=10, context=context)
+        return smtplib.SMTP_SSL(host, port, timeout=10, context=_tls_context())
     smtp = smtplib.SMTP(host, port, timeout=10)
     if config.get("MAIL_USE_TLS"):
         try:
-            smtp.starttls(context=context)
+            smtp.starttls(context=_tls_context())
         except BaseException:
             smtp.close()
             raise

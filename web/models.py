@@ -174,6 +174,9 @@ class ActionToken(db.Model):
     # First open: the secret is exchanged for a short-lived form bound to that browser session.
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     binding_hash: Mapped[str | None] = mapped_column(String(64))
+    # How an invitation was handed over (InvitationDelivery): mailed, shown to the admin, or
+    # a mail that failed. None for password resets.
+    delivery: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship()
 
@@ -250,6 +253,11 @@ class Employee(db.Model):
     home_state: Mapped[str] = mapped_column(String(2))
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The CSV import that created this employee (its report lists who still needs an
+    # invitation); cleared when retention deletes the uploaded file.
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employee_import.id", ondelete="SET NULL"), index=True
+    )
 
     company: Mapped[Company] = relationship()
     user: Mapped[User] = relationship(back_populates="employee")

@@ -93,6 +93,35 @@ class Role(Vocabulary):
         return self in (Role.EMPLOYEE, Role.EMPLOYER_ADMIN)
 
 
+class InvitationDelivery(Vocabulary):
+    """How an invitation link was handed over (stored on the link's ActionToken)."""
+
+    MAIL = "mail", _l("Sent by email")
+    LINK = "link", _l("Link given to the admin to pass on")
+    MAIL_FAILED = "mail_failed", _l("The email could not be sent")
+
+
+class InvitationStatus(Vocabulary):
+    """Where an employee's invitation stands: accepted (the password is chosen) or still open,
+    and what the admin does next (web/auth/invitations.py)."""
+
+    ACCEPTED = "accepted", _l("Accepted")
+    MAILED = "mailed", _l("Invited by email")
+    LINK_CREATED = "link_created", _l("Invitation link created")
+    MAIL_FAILED = "mail_failed", _l("Invitation email failed")
+    EXPIRED = "expired", _l("Invitation expired")
+    NOT_INVITED = "not_invited", _l("Not invited yet")
+
+    @property
+    def needs_invitation(self) -> bool:
+        """No usable link is on its way: the admin sends one or creates one."""
+        return self in (
+            InvitationStatus.MAIL_FAILED,
+            InvitationStatus.EXPIRED,
+            InvitationStatus.NOT_INVITED,
+        )
+
+
 # --- trips ---------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 from web.admin import admin_only, bp
 from web.auth.guards import require_recent_factor
 from web.declarations.public_messages import BUCKET_LABELS
-from web.rendering import render_page_or_fragment
+from web.rendering import render_list_or_errors
 from web.trips.dashboard import coverage_csv, coverage_rows
 from web.trips.status import CoverageStatus
 from web.validation import country_field
@@ -61,7 +61,7 @@ def coverage():
     counts = dict.fromkeys(DASHBOARD_STATUSES, 0)
     for row in rows:
         counts[row.status] += 1
-    response = render_page_or_fragment(
+    return render_list_or_errors(
         "admin/coverage.html",
         "admin/_coverage_rows.html",
         rows=rows,
@@ -69,11 +69,19 @@ def coverage():
         statuses=DASHBOARD_STATUSES,
         declaration_labels=BUCKET_LABELS,
         errors=errors,
+        error_labels=_filter_labels(),
         args=request.args,
     )
-    if errors:
-        response.status_code = 400
-    return response
+
+
+def _filter_labels() -> dict[str, str]:
+    """The filters' names as their fields say them (templates/admin/coverage.html)."""
+    return {
+        "month": _("Month"),
+        "country": _("Country (code)"),
+        "status": _("Status"),
+        "declaration": _("Posted-worker declaration"),
+    }
 
 
 @bp.route("/coverage.csv")

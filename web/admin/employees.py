@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,7 +12,13 @@ from flask_login import current_user
 from web.access import PAGE_SIZE, company_select, get_company_object_or_404
 from web.admin import admin_only, bp, page_arg
 from web.admin.forms import EmployeeForm
-from web.auth.services import send_invitation
+from web.auth.invitations import (
+    MailServerUnavailable,
+    create_invitation_link,
+    invitation_state,
+    invitation_states,
+    mail_invitation,
+)
 from web.employees.services import (
     EmployeeUpdate,
     create_employee,
@@ -21,40 +27,68 @@ from web.employees.services import (
     update_employee,
     validate_employee_input,
 )
-from web.extensions import db
-from web.models import Certificate, Employee
-from web.rendering import render_page_or_fragment
+from web.errors import render_error
+from web.extensions import db, limiter
+from web.mail import mail_configured
+from web.models import Certificate, Employee, EmployeeImport
+from web.rendering import render_list_or_errors, render_page_or_fragment
 from web.trips.services import list_trips
 from web.trips.status import trip_statuses
 from web.validation import InputError
+
+SEARCH_MAX_LENGTH = 100
 
 
 @bp.route("/employees")
 @admin_only
 def employees() -> Response:
-    query = request.args.get("q", "")[:100]
+    query = request.args.get("q", "")
+    errors: dict[str, str] = {}
+    if len(query) > SEARCH_MAX_LENGTH:
+        errors["q"] = _("Search with at most %(n)d characters.", n=SEARCH_MAX_LENGTH)
+    elif not query.isprintable():
+        errors["q"] = _("contains characters that cannot be printed")
     page = page_arg()
-    rows, total = search_employees(current_user.company_id, query, page)
-    return render_page_or_fragment(
+    rows, total = ([], 0) if errors else search_employees(current_user.company_id, query, page)
+    return render_list_or_errors(
         "admin/employees.html",
         "admin/_employee_rows.html",
         employees=rows,
+        invitations=invitation_states(e.user for e in rows),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         query=query,
+        errors=errors,
+        error_labels={"q": _("Search by name or email")},
     )
 
 
-def _invite_and_report(employee: Employee) -> None:
-    link, delivered = send_invitation(employee.user)
-    db.session.commit()
-    if delivered:
+# Mailing or creating invitations, per admin (INVITATION_LIMIT): one limit for both ways.
+invitation_limit = limiter.shared_limit(
+    lambda: current_app.config["INVITATION_LIMIT"],
+    scope="invitations",
+    key_func=lambda: f"invitations:{current_user.id}",
+    methods=["POST"],
+)
+
+
+def _mail_and_report(employee: Employee) -> None:
+    """Mail the invitation and say how it went (a mail server is configured)."""
+    try:
+        sent = mail_invitation(employee.user)
+    except MailServerUnavailable:
+        sent = False
+    if sent:
         flash(_("Invitation sent to the employee's email."), "info")
     else:
-        # No mail server here: the admin passes the link on (it works once, for 7 days).
-        flash(_("Mail is not configured, so pass this invitation link on yourself:"), "info")
-        flash(link, "link")
+        flash(
+            _(
+                "The invitation email could not be sent. Try again later, or create an "
+                "invitation link and pass it on yourself."
+            ),
+            "error",
+        )
 
 
 @bp.route("/employees/new", methods=["GET", "POST"])
@@ -70,7 +104,16 @@ def new_employee() -> Response | tuple[str, int] | str:
             form.show_errors(exc.errors)
             return render_template("admin/employee_form.html", form=form, employee=None), 422
         db.session.commit()
-        _invite_and_report(employee)
+        if mail_configured():
+            _mail_and_report(employee)
+        else:
+            flash(
+                _(
+                    "Employee added. This server sends no email: create the invitation link "
+                    "below and pass it on yourself."
+                ),
+                "info",
+            )
         return redirect(url_for("admin.employee", employee_id=employee.id))
     return render_template("admin/employee_form.html", form=form, employee=None)
 
@@ -88,6 +131,8 @@ def employee(employee_id: int) -> str:
     return render_template(
         "admin/employee.html",
         employee=emp,
+        invitation=invitation_state(emp.user),
+        mail_configured=mail_configured(),
         trips=trips,
         statuses=trip_statuses(trips),
         certificates=certificates,
@@ -169,7 +214,43 @@ def reactivate_employee(employee_id: int) -> Response:
 
 @bp.route("/employees/<int:employee_id>/invite", methods=["POST"])
 @admin_only
+@invitation_limit
 def invite_employee(employee_id: int) -> Response:
+    """Mail a fresh invitation (the previous unused link dies)."""
     emp = get_company_object_or_404(Employee, employee_id)
-    _invite_and_report(emp)
+    if not emp.user.active:
+        flash(_("The employee is deactivated: reactivate them first."), "error")
+    elif not mail_configured():
+        flash(
+            _("This server sends no email: create the invitation link and pass it on yourself."),
+            "error",
+        )
+    else:
+        _mail_and_report(emp)
     return redirect(url_for("admin.employee", employee_id=emp.id))
+
+
+@bp.route("/employees/<int:employee_id>/invitation-link", methods=["POST"])
+@admin_only
+@invitation_limit
+def invitation_link(employee_id: int) -> Response:
+    """A fresh invitation link, shown once to copy and pass on; the previous unused link dies.
+    The answer is the link's region (htmx, in place of the button) or a page of its own."""
+    emp = get_company_object_or_404(Employee, employee_id)
+    if not emp.user.active:
+        return render_error(400, _("The employee is deactivated: reactivate them first."))
+    link = create_invitation_link(emp.user)
+    db.session.commit()
+    batch = None
+    if request.form.get("from_import") and emp.import_id:
+        batch = db.session.get(EmployeeImport, emp.import_id)
+    response = render_page_or_fragment(
+        "admin/invitation_link.html",
+        "admin/_invitation_link.html",
+        employee=emp,
+        link=link,
+        batch=batch,
+    )
+    # The link is a secret for one person: no cache, no back-forward copy keeps it.
+    response.headers["Cache-Control"] = "no-store"
+    return response

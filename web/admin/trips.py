@@ -21,7 +21,7 @@ from web.filing.certificate_requests import (
     request_renewal,
 )
 from web.models import Employee, Trip
-from web.rendering import render_page_or_fragment
+from web.rendering import render_list_or_errors
 from web.trips.follow_up import check_trip_coverage
 from web.trips.input import validate_trip_input
 from web.trips.records import derogation_possible, trip_certificates, trip_coverage, trip_requests
@@ -44,16 +44,20 @@ def trips() -> Response:
                 bounds[key] = parse_date(value)
             except ValueError:
                 errors[key] = _("“%(value)s” is not a date (use YYYY-MM-DD)", value=value[:20])
+    if bounds["from"] and bounds["to"] and bounds["to"] < bounds["from"]:
+        errors["to"] = _("is before the “From” date")
     page = page_arg()
-    rows, total = list_trips(
-        current_user.company_id,
-        employee_id=selected.id if selected else None,
-        start=bounds["from"],
-        end=bounds["to"],
-        include_cancelled=request.args.get("cancelled") == "1",
-        page=page,
-    )
-    response = render_page_or_fragment(
+    rows, total = [], 0
+    if not errors:  # a wrong filter lists nothing rather than rows it did not choose
+        rows, total = list_trips(
+            current_user.company_id,
+            employee_id=selected.id if selected else None,
+            start=bounds["from"],
+            end=bounds["to"],
+            include_cancelled=request.args.get("cancelled") == "1",
+            page=page,
+        )
+    return render_list_or_errors(
         "admin/trips.html",
         "admin/_trip_rows.html",
         trips=rows,
@@ -63,11 +67,9 @@ def trips() -> Response:
         pages=max(1, -(-total // PAGE_SIZE)),
         selected=selected,
         errors=errors,
+        error_labels={"from": _("From"), "to": _("To")},
         args=request.args,
     )
-    if errors:
-        response.status_code = 400
-    return response
 
 
 @bp.route("/employees/<int:employee_id>/trips/new", methods=["GET", "POST"])

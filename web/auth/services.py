@@ -17,9 +17,7 @@ from zxcvbn import zxcvbn
 
 from web.audit import record_audit_event
 from web.extensions import db
-from web.mail import send_mail
 from web.models import ActionToken, Role, SignIn, User, utcnow
-from web.urls import public_url
 from web.validation import InputError
 
 PASSWORD_MIN_LENGTH = 12
@@ -334,9 +332,17 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_action_token(user: User, purpose: str) -> str:
+def issue_action_token(user: User, purpose: str, *, delivery: str | None = None) -> str:
     """A one-time secret for a link; only its hash is stored. Earlier links of the same kind die,
-    and this one dies when the user's address or password changes."""
+    and this one dies when the user's address or password changes. ``delivery`` records how an
+    invitation is handed over (InvitationDelivery)."""
+    return issue_action_token_row(user, purpose, delivery=delivery)[0]
+
+
+def issue_action_token_row(
+    user: User, purpose: str, *, delivery: str | None = None
+) -> tuple[str, ActionToken]:
+    """issue_action_token, with the new row (its expiry, to show; its delivery, to update)."""
     lifetime = (
         timedelta(days=current_app.config["INVITATION_DAYS"])
         if purpose == INVITE
@@ -353,20 +359,20 @@ def issue_action_token(user: User, purpose: str) -> str:
         .values(used_at=now)
     )
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        ActionToken(
-            token_hash=_hash_token(token),
-            purpose=purpose,
-            user=user,
-            created_at=now,
-            expires_at=now + lifetime,
-            email_hash=email_hash(user.email),
-        )
+    row = ActionToken(
+        token_hash=_hash_token(token),
+        purpose=purpose,
+        user=user,
+        created_at=now,
+        expires_at=now + lifetime,
+        email_hash=email_hash(user.email),
+        delivery=delivery,
     )
-    return token
+    db.session.add(row)
+    return token, row
 
 
-def _usable(row: ActionToken | None, purpose: str) -> bool:
+def usable_action_token(row: ActionToken | None, purpose: str) -> bool:
     """Unused, unexpired, for an active user whose address and password are those it was
     issued for (a link sent to a mistyped address dies when the admin corrects it)."""
     if row is None or row.purpose != purpose or row.used_at is not None:
@@ -382,7 +388,7 @@ def _usable(row: ActionToken | None, purpose: str) -> bool:
 def peek_action_token(token: str, purpose: str) -> ActionToken | None:
     """The token's row when it can still be used (does not use it up)."""
     row = db.session.scalar(select(ActionToken).where(ActionToken.token_hash == _hash_token(token)))
-    return row if _usable(row, purpose) else None
+    return row if usable_action_token(row, purpose) else None
 
 
 def open_action_token(token: str, purpose: str) -> dict[str, object] | None:
@@ -414,7 +420,7 @@ def bound_action_token(binding: object, purpose: str) -> ActionToken | None:
         else None
     )
     nonce = binding.get("nonce")
-    if row is None or not isinstance(nonce, str) or not _usable(row, purpose):
+    if row is None or not isinstance(nonce, str) or not usable_action_token(row, purpose):
         return None
     if row.binding_hash is None or not secrets.compare_digest(row.binding_hash, _hash_token(nonce)):
         return None
@@ -469,28 +475,6 @@ def may_request_reset(user: User) -> bool:
         if count >= limit:
             return False
     return True
-
-
-def send_invitation(user: User) -> tuple[str, bool]:
-    """Issue a 7-day invitation link for ``user`` and mail it. Returns (link, delivered).
-
-    Without a mail server the caller shows the link to the admin, who passes it on.
-    """
-    token = issue_action_token(user, INVITE)
-    link = public_url("auth.accept_invitation", token=token)
-    result = send_mail(
-        user.email,
-        _("Your A1 Wallet invitation"),
-        _(
-            "You are invited to A1 Wallet. Open this link to choose your password "
-            "(valid %(days)d days):\n%(link)s",
-            days=current_app.config["INVITATION_DAYS"],
-            link=link,
-        ),
-        template="invitation",
-    )
-    record_audit_event("auth.invitation_sent", object_type="user", object_id=user.id)
-    return link, result.delivered
 
 
 def find_action_token(token: str) -> ActionToken | None:

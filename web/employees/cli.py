@@ -10,13 +10,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from web.auth.invitations import send_invitation
 from web.auth.services import (
     DISPLAY_NAME_ROLES,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
     find_user_by_email,
     password_weakness,
-    send_invitation,
     set_password,
     validate_display_name,
 )
@@ -141,8 +141,11 @@ def create_user(
     if password is not None:
         set_password(user, password)
     else:
-        link, _delivered = send_invitation(user)
-        out["invitation_link"] = link
+        link, mailed = send_invitation(user)
+        if mailed:
+            out["invitation"] = "mailed"
+        else:
+            out["invitation_link"] = link
     db.session.commit()
     click.echo(json.dumps(out))
 

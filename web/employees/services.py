@@ -12,6 +12,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from web.access import for_company, page_of
 from web.audit import record_audit_event
@@ -230,6 +231,18 @@ def set_employee_active(employee: Employee, active: bool) -> None:
     )
 
 
+def imported_employees(batch: EmployeeImport) -> list[Employee]:
+    """The employees this import created, in the file's order, with their accounts."""
+    return list(
+        db.session.scalars(
+            for_company(Employee, batch.company_id)
+            .where(Employee.import_id == batch.id)
+            .options(selectinload(Employee.user))
+            .order_by(Employee.id)
+        )
+    )
+
+
 def search_employees(company_id: int, query: str = "", page: int = 1) -> tuple[list[Employee], int]:
     """One page of the company's employees matching ``query``, and the total count."""
     stmt = for_company(Employee, company_id).join(User)
@@ -348,7 +361,8 @@ def store_employee_import(
 
 def import_employees(batch: EmployeeImport) -> list[Employee]:
     """Create the good rows of a stored CSV (checked again now: someone may have added an email
-    since the report). A batch imports once."""
+    since the report). A batch imports once; its employees remember it (their invitations are
+    listed on its report)."""
     if batch.imported_at is not None:
         raise InputError({"file": _("This file was already imported.")})
     report = check_employee_csv(batch.content)
@@ -356,6 +370,8 @@ def import_employees(batch: EmployeeImport) -> list[Employee]:
         raise InputError({"file": " ".join(report.file_errors)})
     company = db.session.get(Company, batch.company_id)
     created = [create_employee(company, row.data) for row in report.good_rows if row.data]
+    for employee in created:
+        employee.import_id = batch.id  # the report lists them with their invitations
     batch.imported_at = utcnow()
     batch.imported_count = len(created)
     record_audit_event(
