@@ -57,10 +57,12 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A phone-sized page (390×844) that records console errors and CSP violations."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
+def recording_page(browser, live_server, width: int, height: int):
+    """A page of the live server at this size that records console errors and CSP violations
+    (``page.console_errors``); yields it and closes its context."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, base_url=live_server.url
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.console_errors = []
@@ -68,6 +70,12 @@ def page(browser, live_server):
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A phone-sized page (390×844) that records console errors and CSP violations."""
+    yield from recording_page(browser, live_server, 390, 844)
 
 
 def sign_in(

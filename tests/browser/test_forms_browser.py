@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.conftest import axe_violations, recording_page, sign_in
 from tests.factories import PASSWORD
 from web.extensions import db
 from web.models import Role, Trip
@@ -29,14 +29,7 @@ def employee_id(data) -> int:
 @pytest.fixture
 def console(browser, live_server):
     """A console-sized page (1366×768) that records console errors and CSP violations."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-    yield page
-    context.close()
+    yield from recording_page(browser, live_server, 1366, 768)
 
 
 def _focused_id(page) -> str:
