@@ -41,7 +41,7 @@ def _fragment(response, status: int) -> str:
     ("query", "label", "message"),
     [
         ("month=2026-13", "Month", "“2026-13” is not a month"),
-        ("country=XX", "Country (code)", "unknown country code “XX”"),
+        ("country=XX", "Country", "unknown country code “XX”"),
         ("status=lost", "Status", "Choose one of the listed options."),
         ("declaration=maybe", "Posted-worker declaration", "Choose one of the listed options."),
     ],

@@ -70,10 +70,11 @@
     }
     var messages = form.querySelectorAll(".field-error .error[id]");
     for (var i = 0; i < messages.length; i++) {
-      var field = form.querySelector('[aria-describedby="' + messages[i].id + '"]');
-      if (field) {
-        field.removeAttribute("aria-describedby");
-        field.removeAttribute("aria-invalid");
+      // Every control the message describes: a country picker's text box and its select both do.
+      var fields = form.querySelectorAll('[aria-describedby="' + messages[i].id + '"]');
+      for (var j = 0; j < fields.length; j++) {
+        fields[j].removeAttribute("aria-describedby");
+        fields[j].removeAttribute("aria-invalid");
       }
       messages[i].parentNode.classList.remove("field-error");
       messages[i].parentNode.removeChild(messages[i]);

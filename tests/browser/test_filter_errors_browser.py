@@ -35,31 +35,33 @@ def _console_page(browser, live_server, **options):
     return context, page
 
 
-def test_coverage_filter_error_appears_in_place(browser, live_server, dashboard):
+def test_a_filter_error_appears_in_place(browser, live_server, dashboard):
+    """The trips list's dates are the filter a person can get wrong in the browser ("To" before
+    "From"): the message replaces the rows where the person is looking, and links to the field."""
     context, page = _console_page(browser, live_server)
     try:
         sign_in(page, "filter-admin@example.com", lands_on="**/admin/employees")
-        page.goto("/admin/coverage")
-        region = page.locator("#coverage-rows")
-        expect(region.locator("tr[data-trip]")).to_have_count(2)
+        page.goto("/admin/trips")
+        region = page.locator("#trip-rows")
+        expect(region.locator("tbody tr")).to_have_count(2)
         page.evaluate("window.__marker = 'same document'")
 
-        page.get_by_label("Country (code)").fill("XX")
-        page.get_by_label("Country (code)").press("Enter")
+        page.get_by_label("From").fill("2026-05-01")
+        page.wait_for_url("**from=2026-05-01**")
+        expect(region.locator("tbody tr")).to_have_count(1)
+        page.get_by_label("To", exact=True).fill("2026-04-01")
         alert = region.get_by_role("alert")
-        expect(alert).to_contain_text("unknown country code “XX”")
-        expect(alert).to_contain_text("Country (code)")
-        expect(region.locator("tr[data-trip]")).to_have_count(0)  # no stale rows
-        assert "country=XX" in page.url
+        expect(alert).to_contain_text("is before the “From” date")
+        expect(region.locator("tbody tr")).to_have_count(0)  # no stale rows
+        assert "to=2026-04-01" in page.url
         assert page.evaluate("window.__marker") == "same document"
-        save_screenshot(page, "coverage-filter-error")
+        save_screenshot(page, "trips-filter-error")
 
-        # The message leads to the filter; a right value brings the rows back.
-        alert.get_by_role("link", name="Country (code)").click()
-        expect(page.get_by_label("Country (code)")).to_be_focused()
-        page.get_by_label("Country (code)").fill("AT")
-        page.get_by_label("Country (code)").press("Enter")
-        expect(region.locator("tr[data-trip]")).to_have_count(1)
+        # The message leads to the field; a right value brings the rows back.
+        alert.get_by_role("link", name="To").click()
+        expect(page.get_by_label("To", exact=True)).to_be_focused()
+        page.get_by_label("To", exact=True).fill("2026-05-31")
+        expect(region.locator("tbody tr")).to_have_count(1)
         expect(region.get_by_role("alert")).to_have_count(0)
         # Chromium logs every 4xx answer; anything else (a CSP violation, a script error) fails.
         others = [e for e in page.console_errors if "status of 400" not in e]
@@ -69,17 +71,21 @@ def test_coverage_filter_error_appears_in_place(browser, live_server, dashboard)
 
 
 def test_a_fixed_filter_clears_the_pages_own_message(browser, live_server, dashboard):
-    """Opened with a wrong filter (a bookmark, a reload), the page shows the message beside the
-    field too; fixing the filter in place clears it along with the region's."""
+    """Opened with a wrong filter (an old bookmark, a hand-edited link), the page shows the message
+    beside the field too; choosing a country in the picker clears it along with the region's."""
     context, page = _console_page(browser, live_server)
     try:
         sign_in(page, "filter-admin@example.com", lands_on="**/admin/employees")
         page.goto("/admin/coverage?country=XX")
-        country = page.get_by_label("Country (code)")
+        # The picker's text box is what the reader meets: it carries the field's error state.
+        country = page.get_by_role("combobox", name="Country")
         expect(country).to_have_attribute("aria-invalid", "true")
+        expect(country).to_have_attribute("aria-describedby", "country-error")
         expect(page.locator("#country-error")).to_be_visible()
-        country.fill("FR")
-        country.press("Enter")
+        expect(page.locator("#country-error")).to_contain_text("unknown country code “XX”")
+        country.fill("fran")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**country=FR**")
         expect(page.locator("#coverage-rows tr[data-trip]")).to_have_count(1)
         expect(page.locator("#country-error")).to_have_count(0)
         expect(country).not_to_have_attribute("aria-invalid", "true")
@@ -103,8 +109,7 @@ def test_a_server_error_keeps_the_rows_dimmed_under_a_message(browser, live_serv
                 route.continue_()
 
         page.route("**/admin/coverage?*", fail)
-        page.get_by_label("Country (code)").fill("FR")
-        page.get_by_label("Country (code)").press("Enter")
+        page.get_by_label("Status").select_option("action_needed")
         message = page.locator("main .request-error[role=alert]")
         expect(message).to_contain_text("this part of the page was not updated")
         expect(region).to_have_class("is-stale")
@@ -112,8 +117,9 @@ def test_a_server_error_keeps_the_rows_dimmed_under_a_message(browser, live_serv
         expect(page.get_by_text("Bad gateway")).to_have_count(0)
 
         page.unroute("**/admin/coverage?*")
-        page.get_by_label("Country (code)").press("Enter")
-        expect(region.locator("tr[data-trip]")).to_have_count(1)
+        page.get_by_label("Status").select_option("")  # back to all: this answer arrives
+        page.wait_for_url("**status=&**")
+        expect(region.locator("tr[data-trip]")).to_have_count(2)
         expect(message).to_have_count(0)
         expect(region).not_to_have_class("is-stale")
     finally:
@@ -128,10 +134,9 @@ def test_filter_error_pages_pass_axe(browser, live_server, dashboard):
             page.goto(url)
             page.locator(".filter-errors").wait_for()
             assert axe_violations(page) == [], url
-        page.goto("/admin/coverage")
-        page.get_by_label("Country (code)").fill("XX")
-        page.get_by_label("Country (code)").press("Enter")
-        page.locator("#coverage-rows .filter-errors").wait_for()
+        page.goto("/admin/trips?from=2026-05-01")
+        page.get_by_label("To", exact=True).fill("2026-04-01")
+        page.locator("#trip-rows .filter-errors").wait_for()
         assert axe_violations(page) == []
     finally:
         context.close()

@@ -78,7 +78,7 @@ def _filter_labels() -> dict[str, str]:
     """The filters' names as their fields say them (templates/admin/coverage.html)."""
     return {
         "month": _("Month"),
-        "country": _("Country (code)"),
+        "country": _("Country"),
         "status": _("Status"),
         "declaration": _("Posted-worker declaration"),
     }
