@@ -349,3 +349,26 @@ def test_certificates_per_employee_with_status(client, app, data, admin):
     assert html.count("chip-expired") == 1
     assert html.count("chip-valid") == 1
     assert html.count("chip-withdrawn") == 1
+
+
+def test_employee_page_shows_a_first_page_of_trips_and_leads_to_the_rest(client, data, admin):
+    from web.access import PAGE_SIZE
+
+    employee = data.employee(admin, family_name="Traveller")
+    for n in range(PAGE_SIZE + 3):
+        day = date(2026, 1, 1).toordinal() + 7 * n
+        data.trip(employee, start=date.fromordinal(day), end=date.fromordinal(day + 2))
+    page = client.get(f"/admin/employees/{employee}").get_data(as_text=True)
+    assert page.count('data-trip="') == PAGE_SIZE
+    assert f"The first {PAGE_SIZE} of {PAGE_SIZE + 3} trips." in page
+    link = f"/admin/trips?employee={employee}&amp;cancelled=1"
+    assert link in page
+    rest = client.get(f"/admin/trips?employee={employee}&cancelled=1&page=2").get_data(as_text=True)
+    assert rest.count('data-trip="') == 3
+
+
+def test_employee_page_with_few_trips_says_nothing_of_more(client, data, admin):
+    employee = data.employee(admin)
+    data.trip(employee)
+    page = client.get(f"/admin/employees/{employee}").get_data(as_text=True)
+    assert page.count('data-trip="') == 1 and "See all trips of" not in page

@@ -122,7 +122,10 @@ def new_employee() -> Response | tuple[str, int] | str:
 @admin_only
 def employee(employee_id: int) -> str:
     emp = get_company_object_or_404(Employee, employee_id)
-    trips, _total = list_trips(current_user.company_id, employee_id=emp.id, include_cancelled=True)
+    # The first page here; the trips list (filtered to this employee) pages through the rest.
+    trips, trip_total = list_trips(
+        current_user.company_id, employee_id=emp.id, include_cancelled=True
+    )
     certificates = db.session.scalars(
         company_select(Certificate)
         .where(Certificate.employee_id == emp.id)
@@ -134,6 +137,7 @@ def employee(employee_id: int) -> str:
         invitation=invitation_state(emp.user),
         mail_configured=mail_configured(),
         trips=trips,
+        trip_total=trip_total,
         statuses=trip_statuses(trips),
         certificates=certificates,
         today=date.today(),
