@@ -116,6 +116,43 @@ def test_no_certificate_fits(app, world):
         assert incident.certificate_id is None and incident.country == "FR"
 
 
+@pytest.mark.parametrize(
+    ("destination", "inspector_lang", "inspector_words"),
+    [
+        ("FR", "fr", "Le prestataire de services de mon employeur"),
+        ("AT", "de", "Der Dienstleister meines Arbeitgebers"),
+        ("NL", "nl", "De dienstverlener van mijn werkgever"),
+        ("PL", "pl", "usługodawca mojego pracodawcy"),
+    ],
+)
+def test_no_certificate_the_inspector_sentence_is_in_the_inspectors_language(
+    app, data, destination, inspector_lang, inspector_words
+):
+    """The quote is what the inspector reads: the destination's language; the employee (who
+    reads English here) gets the same sentence in English beneath it."""
+    company = data.company()
+    employee = data.employee(company, email="nomad@example.com")
+    data.trip(
+        employee, destination=destination, start=TODAY - timedelta(days=1), end=TODAY + timedelta(3)
+    )
+    client, _token = _phone(app, "nomad@example.com")
+    page = client.get("/wallet/ask/none").get_data(as_text=True)
+    quote = page.split(f'<blockquote class="note inspector-quote" lang="{inspector_lang}">')[1]
+    quote = quote.split("</blockquote>")[0]
+    assert inspector_words in quote and "service provider handles" not in quote
+    english = page.split("In your language:")[1].split("</p>")[0]
+    assert "My employer's service provider handles" in english
+
+
+def test_no_certificate_in_the_inspectors_own_language_is_said_once(app, world):
+    client, _token = _phone(app)
+    client.post("/language", data={"lang": "fr", "csrf_token": csrf_token(client, "/wallet/")})
+    page = client.get("/wallet/ask/none").get_data(as_text=True)
+    assert '<blockquote class="note inspector-quote" lang="fr">' in page
+    assert "Le prestataire de services de mon employeur" in page
+    assert "In your language" not in page and "Dans votre langue" not in page
+
+
 def test_one_tap_creates_one_incident_with_its_fields(app, world):
     cert = _certificate(app, world["employee"], kind="official")
     client, token = _phone(app)

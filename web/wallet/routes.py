@@ -201,10 +201,21 @@ def show_provisional(certificate_id: str) -> Response | str:
 @bp.route("/ask/none")
 @employee_only
 def ask_none() -> str:
-    """No certificate fits here and now: say so, put support first, show the closest one."""
+    """No certificate fits here and now: say so, put support first, show the closest one. The
+    sentence for the inspector is in the inspector's language, with the employee's beneath."""
+    ask = choose_certificate(current_user.employee, date.today())
+    lang = inspector_language(ask.country)
+    employee_lang = str(get_locale() or "en")
+    quote = "wallet/_inspector_no_certificate.html"
+    with force_locale(lang):
+        inspector_quote = render_template(quote).strip()
+    own_quote = render_template(quote).strip() if lang != employee_lang else None
     return render_template(
         "wallet/ask_none.html",
-        ask=choose_certificate(current_user.employee, date.today()),
+        ask=ask,
+        inspector_lang=lang,
+        inspector_quote=Markup(inspector_quote),  # noqa: S704  # nosec B704 - our template, escaped
+        own_quote=Markup(own_quote) if own_quote else None,  # noqa: S704  # nosec B704
         rendered_at=_rendered_at(),
         logout_token=_logout_token(),
     )
