@@ -255,3 +255,75 @@ def test_czech_japan_and_korea_five_years() -> None:
     for partner in ("JP", "KR"):
         answer = determine(_posting("CZ", partner, "2026-01-01", "2030-12-31"), today=TODAY)
         assert answer["certificate_type"] == "CoC" and answer["max_period_months"] == 60, partner
+
+
+# --------------------------------------------------------------------------- version 2026-12-02.5
+
+
+def test_czech_moldova_posted_workers_from_october_2012() -> None:
+    """85/2012 Sb. m. s. (Czech Republic–Moldova agreement), Art 9 "Vyslaní pracovníci"; in force
+    1 October 2012 (Moldovan treaty register). The maximum is not recorded: a certificate with a
+    warning to check the period, and a review before the agreement applied."""
+    answer = determine(_posting("CZ", "MD", "2026-01-01", "2026-06-30"), today=TODAY)
+    assert answer["certificate_type"] == "CoC" and answer["legislation_state"] == "CZ"
+    assert answer["rule"] == "Agreement CZ–MD, Art 9"
+    assert answer["max_period_months"] is None
+    before = determine(_posting("CZ", "MD", "2012-01-01", "2012-06-30"), today=TODAY)
+    assert before["certificate_type"] == "review_required"
+
+
+def test_czech_quebec_understanding_is_named_when_posting_to_canada() -> None:
+    """124/2003 Sb. m. s. and LegisQuébec R-9, r. 35: a separate agreement with Quebec (Art 8,
+    posted person, maximum not read). A posting to Canada warns that Quebec has its own rules."""
+    answer = determine(_posting("CZ", "CA", "2026-01-01", "2026-06-30"), today=TODAY)
+    assert answer["certificate_type"] == "CoC"
+    warnings = [m["id"] for m in answer["explanation"]["warnings"]]
+    assert "bilateral.quebec_unknown" in warnings
+
+
+def test_czech_agreements_from_the_ministry_table_name_the_agreement() -> None:
+    """MPSV table of agreements (older): Ukraine from 1 April 2003 (nationals only), Serbia and
+    Montenegro from 1 December 2002; no posting rule read, so a review that names the agreement.
+    Macedonia is listed only under the 1957 agreement with Yugoslavia: unconfirmed."""
+    for partner, since in (("UA", date(2003, 4, 1)), ("RS", date(2002, 12, 1))):
+        treaty = countries.treaty_between("CZ", partner, date(2026, 1, 1))
+        assert treaty.status == "bilateral" and treaty.agreement is not None
+        assert treaty.agreement.applies_from == since
+        answer = determine(_posting("CZ", partner, "2026-01-01", "2026-06-30"), today=TODAY)
+        assert answer["certificate_type"] == "review_required"
+        assert answer["rule"] == f"Agreement CZ–{partner}"
+    assert countries.bilateral_agreement("CZ", "UA").nationality_limit == ("CZ", "UA")
+    assert countries.treaty_between("CZ", "MK").status == "unconfirmed"
+
+
+def test_czech_list_says_where_the_reading_stopped() -> None:
+    """The ČSSZ overview could be read only up to Chile: a partner not stored (Thailand) is a
+    review that says so, never "no agreement"."""
+    assert not countries.is_complete("CZ")
+    answer = determine(_posting("CZ", "TH", "2026-01-01", "2026-06-30"), today=TODAY)
+    assert answer["certificate_type"] == "review_required"
+    assert "ČSSZ could be read only up to Chile (CL)" in answer["reasons"][-1]
+
+
+def test_luxembourg_canada_and_quebec_agreements_are_stored() -> None:
+    """Canada's proclamation SI/90-73 (in force 1 April 1990) and LegisQuébec R-9, r. 26 (entente
+    signed 22 September 1987): the posting rules were not read, so a posting to Canada is a review
+    naming the agreement rather than the incomplete-list review."""
+    canada = countries.bilateral_agreement("LU", "CA")
+    assert canada is not None and canada.applies_from == date(1990, 4, 1)
+    assert countries.quebec_agreement("LU") is not None
+    answer = determine(_posting("LU", "CA", "2026-01-01", "2026-06-30"), today=TODAY)
+    assert answer["certificate_type"] == "review_required"
+    assert answer["rule"] == "Agreement LU–CA"
+
+
+def test_the_five_lists_without_an_official_list_read_in_full_stay_incomplete() -> None:
+    """IT, LU, PL, PT and CZ: no official list could be read in full (issue 14); each says why,
+    and an unlisted partner (Mongolia for Italy and Portugal, Nepal elsewhere) stays a review."""
+    for home, partner in (("IT", "MN"), ("LU", "NP"), ("PL", "NP"), ("PT", "MN"), ("CZ", "NP")):
+        assert not countries.is_complete(home), home
+        state = countries.catalogue_state(home) or {}
+        assert state["incomplete_reason"]["id"].startswith("incomplete."), home
+        assert "searched 2026-12-02" in state["comment_incomplete"], home
+        answer = determine(_posting(home, partner, "2026-01-01", "2026-06-30"), today=TODAY)
+        assert answer["certificate_type"] == "review_required", (home, answer["reasons"])

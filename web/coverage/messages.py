@@ -722,6 +722,10 @@ MESSAGES: dict[str, str] = {
     "incomplete.list_read_in_part": N_(
         "the list of agreements published by %(institution)s could be read only in part"
     ),
+    "incomplete.list_read_up_to": N_(
+        "the list of agreements published by %(institution)s could be read only up to "
+        "%(last_state)s; an agreement with a partner after it in that list is not confirmed"
+    ),
     "incomplete.list_not_read": N_(
         "the list of agreements published by %(institution)s could not be read"
     ),
