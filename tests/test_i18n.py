@@ -125,3 +125,23 @@ def test_language_picker_overrides_accept_language(client):
     post_form(client, "/language", {"lang": "fr", "next": "/login"}, token_from="/login")
     html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert 'lang="fr"' in html and "Se connecter" in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Dec 3, 2026, 7:10\u202fAM"),
+        ("fr", "3 déc. 2026, 07:10"),
+        ("de", "3. Dez. 2026, 07:10"),
+    ],
+)
+def test_a_moment_reads_with_the_month_in_words(app, lang, expected):
+    """Sign-ins, passkeys and the coverage check's time: never "03.12.2026" or "12/3/26"."""
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    from web.i18n import format_moment
+
+    with app.test_request_context(), force_locale(lang):
+        assert format_moment(datetime(2026, 12, 3, 7, 10, 44)) == expected

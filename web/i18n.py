@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_skeleton
 from flask import current_app, has_request_context, request, session
@@ -79,6 +79,20 @@ def format_day(value: date) -> str:
     return format_skeleton("yMMMd", value, locale=str(get_locale() or "en"))
 
 
+def format_moment(value: datetime) -> str:
+    """A time of day on a date, the month in words, in the reader's language and time zone
+    ("3 Dec 2026, 07:10", "3. Dez. 2026, 07:10"). Templates: ``|moment``."""
+    from babel import Locale
+    from babel.dates import format_time
+    from flask_babel import to_user_timezone
+
+    locale = Locale.parse(str(get_locale() or "en"))
+    local = to_user_timezone(value)
+    day = format_skeleton("yMMMd", local, locale=locale)
+    # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1} à {0}").
+    return locale.datetime_formats["medium"].format(format_time(local, "short", locale=locale), day)
+
+
 def install_fast_template_gettext(app) -> None:
     """Templates translate through page_translations (same strings, same newstyle formatting)."""
     app.jinja_env.install_gettext_callables(
@@ -87,6 +101,7 @@ def install_fast_template_gettext(app) -> None:
         newstyle=True,
     )
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
 
 
 class CatalogueError(RuntimeError):

@@ -198,10 +198,13 @@
   let installPrompt = null;
   const installButtons = document.querySelectorAll(".js-install");
   const installRows = document.querySelectorAll(".js-install-row");
+  const menuHints = document.querySelectorAll(".menu-install-hint");
+  const installedHints = document.querySelectorAll(".installed-hint");
   window.addEventListener("beforeinstallprompt", (event) => {
     event.preventDefault();
     installPrompt = event;
     installRows.forEach((row) => { row.hidden = false; });
+    menuHints.forEach((hint) => { hint.hidden = true; });
   });
   installButtons.forEach((button) => button.addEventListener("click", () => {
     if (installPrompt) {
@@ -210,11 +213,18 @@
       installRows.forEach((row) => { row.hidden = true; });
     }
   }));
-  window.addEventListener("appinstalled", () => installRows.forEach((row) => { row.hidden = true; }));
+  window.addEventListener("appinstalled", () => {
+    installRows.forEach((row) => { row.hidden = true; });
+    menuHints.forEach((hint) => { hint.hidden = true; });
+    installedHints.forEach((hint) => { hint.hidden = false; });
+  });
   const standalone = navigator.standalone === true
     || (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
   const iosSafari = /iPhone|iPad|iPod/.test(navigator.userAgent) && !/CriOS|FxiOS|EdgiOS/.test(navigator.userAgent);
   document.querySelectorAll(".ios-install-hint").forEach((hint) => {
     hint.hidden = !iosSafari || standalone;
   });
+  // Installed (opened from the home screen): say so instead of how to install.
+  menuHints.forEach((hint) => { hint.hidden = hint.hidden || iosSafari || standalone; });
+  installedHints.forEach((hint) => { hint.hidden = !standalone; });
 })();

@@ -339,3 +339,26 @@ def test_install_button_where_the_browser_offers_it(page, employee):
     install.click()
     assert page.evaluate("() => window.__prompted") == 1
     expect(install).to_be_hidden()
+
+
+def test_settings_says_how_to_install_until_the_browser_offers_it(page, employee):
+    """Android: before the browser's own prompt, Settings points to the browser's menu; then the
+    button replaces it; once installed, it says so."""
+    sign_in(page, EMAIL)
+    page.goto("/wallet/settings")
+    menu_hint = page.locator(".menu-install-hint")
+    install = page.get_by_role("button", name="Install the app")
+    expect(menu_hint).to_be_visible()
+    expect(install).to_be_hidden()
+    expect(page.locator(".installed-hint")).to_be_hidden()
+    page.evaluate(
+        "() => { const e = new Event('beforeinstallprompt');"
+        " e.prompt = () => Promise.resolve(); window.dispatchEvent(e); }"
+    )
+    expect(install).to_be_visible()
+    expect(menu_hint).to_be_hidden()
+    page.evaluate("() => window.dispatchEvent(new Event('appinstalled'))")
+    expect(install).to_be_hidden()
+    expect(menu_hint).to_be_hidden()
+    expect(page.locator(".installed-hint")).to_be_visible()
+    assert page.console_errors == [], page.console_errors
