@@ -196,10 +196,10 @@ def test_account_lists_devices_and_signs_out_one(app, employee_email):
     phone.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (Linux; Android 14) Chrome/130.0 Mobile"
     AuthActions(phone).login(employee_email)
     page = laptop.get("/account").get_data(as_text=True)
-    assert "Chrome on Android" in page
+    assert "Chrome · Android" in page
     with app.app_context():
         phone_sign_in = db.session.scalar(
-            select(SignIn).where(SignIn.device_label == "Chrome on Android")
+            select(SignIn).where(SignIn.device_label == "Chrome · Android")
         )
     post_form(
         laptop,
@@ -473,7 +473,7 @@ def _end_sign_in(how: str, app, victim, other, email: str) -> None:
             token = db.session.scalar(
                 select(SignIn.logout_token)
                 .join(User)
-                .where(User.email == email, SignIn.device_label == "Firefox on Linux")
+                .where(User.email == email, SignIn.device_label == "Firefox · Linux")
             )
         assert token
         response = post_form(
@@ -534,6 +534,27 @@ def test_cookies_replayed_after_the_sign_in_ended_are_refused(app, data, how, ro
         victim_row = db.session.scalar(
             select(SignIn)
             .join(User)
-            .where(User.email == email, SignIn.device_label == "Firefox on Linux")
+            .where(User.email == email, SignIn.device_label == "Firefox · Linux")
         )
         assert victim_row.revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+            "Chrome · Android",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/605.1",
+            "Safari · iPhone",
+        ),
+        ("curl/8.0", ""),
+    ],
+)
+def test_device_labels_hold_names_only(user_agent, label):
+    """The label is stored and shown in every language: no English words in it ("on", "Browser")."""
+    from web.auth.services import device_label
+
+    assert device_label(user_agent) == label

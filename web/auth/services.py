@@ -170,7 +170,8 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def device_label(user_agent: str) -> str:
-    """A short human label ("Chrome on Android") for the devices list; no version numbers."""
+    """A short label ("Chrome · Android") for the devices list: names only, no words to
+    translate (it is stored and read in any language) and no version numbers; "" if unknown."""
     ua = user_agent or ""
     browser = next(
         (
@@ -183,7 +184,7 @@ def device_label(user_agent: str) -> str:
             )
             if token in ua
         ),
-        "Browser",
+        "",
     )
     system = next(
         (
@@ -198,9 +199,9 @@ def device_label(user_agent: str) -> str:
             )
             if token in ua
         ),
-        "unknown system",
+        "",
     )
-    return f"{browser} on {system}"
+    return " · ".join(part for part in (browser, system) if part)
 
 
 def start_sign_in(user: User, *, remember: bool) -> SignIn:
