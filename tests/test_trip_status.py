@@ -183,6 +183,8 @@ def test_every_status_has_its_next_step(app, world):
     assert {step for _status, step in EXPECTED.values()} == set(NextStepKind) - {
         NextStepKind.REGISTER_IN_HOST,  # host law where no Art 16 exception exists: below
         NextStepKind.CHECK_AGAIN,  # a trip the engine never answered: below
+        # Trips with several work countries: tests/test_declarations_elsewhere.py
+        NextStepKind.CHECK_DECLARATIONS_ELSEWHERE,
     }
 
 

@@ -197,6 +197,11 @@ class NextStepKind(Vocabulary):
     # The host state's posted-worker declaration (web/declarations/), once coverage asks nothing.
     ANSWER_DECLARATION = "answer_declaration", _l("Answer the declaration question")
     FILE_DECLARATION = "file_declaration", _l("Record the posted-worker declaration")
+    # The trip's other work countries whose own declaration is required, once nothing else asks.
+    CHECK_DECLARATIONS_ELSEWHERE = (
+        "check_declarations_elsewhere",
+        _l("Check the declarations in the other work countries"),
+    )
 
 
 # --- certificates and their requests -------------------------------------------------------

@@ -6,7 +6,11 @@ from typing import Any, get_args
 
 from web.coverage import ProviderCategory
 from web.coverage.validation import ART16_AGREEMENTS, EMPLOYMENT_STATUSES, TRIP_KINDS
-from web.declarations.openapi import DECLARATION_EXPORT, declaration_path
+from web.declarations.openapi import (
+    DECLARATION_ELSEWHERE,
+    DECLARATION_EXPORT,
+    declaration_path,
+)
 from web.declarations.public_messages import DeclarationState
 from web.verify.services import ANSWERS
 from web.vocabulary import (
@@ -400,6 +404,7 @@ TRIP: dict[str, Any] = {
         "end_date",
         "kind",
         "coverage",
+        "declarations_elsewhere",
     ],
     "properties": {
         "id": {"type": "integer"},
@@ -410,6 +415,12 @@ TRIP: dict[str, Any] = {
         "end_date": _DATE,
         "kind": {"type": "string", "enum": TripKind.values()},
         "coverage": {"$ref": "#/components/schemas/TripCoverage"},
+        "declarations_elsewhere": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/DeclarationElsewhere"},
+            "description": "The trip's work countries other than the destination, each with its "
+            "own declaration rule (empty for a cancelled trip).",
+        },
     },
 }
 
@@ -609,6 +620,7 @@ def openapi_document() -> dict[str, Any]:
                 "Determination": DETERMINATION,
                 "CaseErrors": CASE_ERRORS,
                 "DeclarationExport": DECLARATION_EXPORT,
+                "DeclarationElsewhere": DECLARATION_ELSEWHERE,
                 "Trip": TRIP,
                 "TripCoverage": TRIP_COVERAGE,
                 "TripPage": TRIP_PAGE,

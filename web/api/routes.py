@@ -74,6 +74,10 @@ def _trip_json(trip: Trip, coverage: TripCoverageStatus) -> dict[str, object]:
         "end_date": trip.end_date.isoformat(),
         "kind": trip.kind,
         "coverage": coverage.as_json(),
+        # The other work countries' own declaration rules (the destination's: coverage.declaration).
+        "declarations_elsewhere": [e.as_json() for e in coverage.declaration.elsewhere]
+        if coverage.declaration
+        else [],
     }
 
 

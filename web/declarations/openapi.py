@@ -135,3 +135,55 @@ def declaration_path(error: Any) -> dict[str, Any]:
             },
         }
     }
+
+
+# One of the trip's other work countries (GET /api/v1/trips…: declarations_elsewhere).
+DECLARATION_ELSEWHERE: dict[str, Any] = _object(
+    {
+        "state": _COUNTRY,
+        "answer": {
+            "type": "string",
+            "enum": [
+                DeclarationState.REQUIRED.value,
+                DeclarationState.NOT_REQUIRED.value,
+                DeclarationState.UNKNOWN.value,
+            ],
+            "description": "That country's own rule: required (before the work there, for a "
+            "posting that provides a service, unless one of its exemptions applies), "
+            "not_required, or unknown: check its national posting website (never read as not "
+            "required). A1 Wallet records no filing for these countries.",
+        },
+        "answer_label": {"type": "string", "description": "In the reader's language."},
+        "reason": {
+            **_TEXT,
+            "description": "Why not required, or what to check for unknown; in the reader's "
+            "language.",
+        },
+        "declaration": _TEXT,
+        "portal": {
+            "oneOf": [
+                {"type": "null"},
+                _object({"name": {"type": "string"}, "url": {"type": "string"}}),
+            ]
+        },
+        "lead_time": {
+            "oneOf": [
+                {"type": "null"},
+                _object(
+                    {
+                        "days": {"type": "integer", "minimum": 0},
+                        "counting": {"type": "string", "enum": ["calendar", "working"]},
+                        "when": {"type": "string"},
+                    }
+                ),
+            ]
+        },
+        "file_by": {
+            **_DATE,
+            "type": ["string", "null"],
+            "description": "Counted from the trip's first day: the day work starts in that "
+            "country is not recorded.",
+        },
+    },
+    "Another work country of the trip and its own posted-worker declaration rule.",
+)

@@ -87,6 +87,25 @@ class DeclarationStatus:
     declaration: Declaration | None = None
     receipt: ReceiptDocument | None = None
     documents: list[tuple[str, str]] = field(default_factory=list)
+    # The trip's other work countries, each with its own rule (declarations_elsewhere).
+    elsewhere: tuple[DeclarationElsewhere, ...] = ()
+
+    @property
+    def elsewhere_to_file(self) -> tuple[DeclarationElsewhere, ...]:
+        """The other work countries whose declaration the employer still has to see to."""
+        return tuple(e for e in self.elsewhere if e.to_file)
+
+    @property
+    def elsewhere_next_step(self) -> str:
+        """The step for the other work countries, naming them ("" when none asks anything)."""
+        countries = [e.country for e in self.elsewhere_to_file]
+        if not countries:
+            return ""
+        return _(
+            "The employee also works in %(countries)s: a posted-worker declaration is required "
+            "there too for a service provided there (see the trip page).",
+            countries=_country_list(countries),
+        )
 
     @property
     def bucket(self) -> str:
@@ -107,6 +126,103 @@ class DeclarationStatus:
         if self.rule is None:
             return []
         return [(code, str(EXEMPTION_LABELS[code])) for code in self.rule.exemptions]
+
+
+@dataclass(frozen=True)
+class DeclarationElsewhere:
+    """Another work country of the trip and its own declaration rule. The answer given for the
+    destination does not decide it, and A1 Wallet records no filing there: the employer files
+    on the country's portal and keeps the receipt."""
+
+    state: str
+    answer: DeclarationState  # REQUIRED, NOT_REQUIRED or UNKNOWN (never read as not required)
+    label: str
+    reason: str | None = None
+    rule: Rule | None = None
+    # The trip's first day counts: the day work starts in that country is not recorded, and a
+    # declaration filed for the earliest possible start is never late.
+    file_by: date | None = None
+    to_file: bool = False  # required, and the trip has not ended
+
+    @property
+    def country(self) -> str:
+        from web.countries import localised_country_name
+
+        return localised_country_name(self.state)
+
+    def as_json(self) -> dict[str, object]:
+        rule = self.rule
+        return {
+            "state": self.state,
+            "answer": self.answer.value,
+            "answer_label": self.label,
+            "reason": self.reason,
+            "declaration": rule.declaration or None if rule else None,
+            "portal": {"name": rule.portal_name, "url": rule.portal_url}
+            if rule and rule.portal_url
+            else None,
+            "lead_time": {"days": rule.lead_days, "counting": rule.counting, "when": rule.deadline}
+            if rule and self.answer is DeclarationState.REQUIRED
+            else None,
+            "file_by": self.file_by.isoformat() if self.file_by else None,
+        }
+
+
+def _country_list(names: list[str]) -> str:
+    """ "Austria and Belgium" in the reader's language."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    return format_list(names, locale=str(get_locale() or "en"))
+
+
+def declarations_elsewhere(trip: Trip, today: date | None = None) -> list[DeclarationElsewhere]:
+    """For each work country of ``trip`` other than its destination, that country's own rule:
+    required (with portal, lead time and file-by date), not required (and why), or unknown: check
+    the country's posting website. Reads the rules in memory and no table (lists stay bulk)."""
+    from web.countries import localised_country_name
+
+    if trip.status == TripStatus.CANCELLED.value:
+        return []
+    ended = (today or date.today()) > trip.end_date
+    seat = _company_seat(trip)
+    found: list[DeclarationElsewhere] = []
+    for state in trip.work_state_list:
+        if state == trip.destination_state:
+            continue
+        rule = rule_for(state)
+        if state == seat or rule is None or rule.status == NOT_REQUIRED:
+            why = (
+                NotRequiredReason.HOME_STATE
+                if state == seat
+                else NotRequiredReason.OUTSIDE_EU_RULES
+                if rule is None
+                else NotRequiredReason.STATE_REQUIRES_NONE
+            )
+            reason = REASON_LABELS[why] % {"country": localised_country_name(state)}
+            answer = DeclarationState.NOT_REQUIRED
+            found.append(
+                DeclarationElsewhere(state, answer, str(STATE_LABELS[answer]), str(reason), rule)
+            )
+        elif rule.status == UNKNOWN:
+            answer = DeclarationState.UNKNOWN
+            reason = NEXT_STEP_UNKNOWN % {"country": localised_country_name(state)}
+            found.append(
+                DeclarationElsewhere(state, answer, str(STATE_LABELS[answer]), str(reason), rule)
+            )
+        else:
+            answer = DeclarationState.REQUIRED
+            found.append(
+                DeclarationElsewhere(
+                    state,
+                    answer,
+                    str(STATE_LABELS[answer]),
+                    rule=rule,
+                    file_by=rule.file_by(trip.start_date),
+                    to_file=not ended,
+                )
+            )
+    return found
 
 
 def declaration_of(trip: Trip) -> Declaration | None:
@@ -220,6 +336,7 @@ def _status(trip: Trip, declaration: Declaration | None, today: date) -> Declara
         declaration=declaration,
         receipt=receipt_document(declaration),
         documents=documents,
+        elsewhere=tuple(declarations_elsewhere(trip, today)),
     )
 
 

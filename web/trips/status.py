@@ -21,6 +21,8 @@ The rules, in order:
 7. The host state's posted-worker declaration (web/declarations/): when coverage asks nothing of
    the employer (covered, or waiting for the authority), a declaration question to answer or a
    declaration to file (or overdue) becomes the next step. The status still answers coverage.
+8. The trip's other work countries: when neither coverage nor the destination's declaration asks
+   anything, a declaration those countries require (until the trip ends) is the next step.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ _ACTIONS: dict[NextStepKind, tuple[str, str, str] | None] = {
     NextStepKind.CHECK_AGAIN: ("admin.recheck_trip", "post", "trip_id"),
     NextStepKind.ANSWER_DECLARATION: ("admin.trip", "get", "trip_id"),
     NextStepKind.FILE_DECLARATION: ("admin.trip", "get", "trip_id"),
+    NextStepKind.CHECK_DECLARATIONS_ELSEWHERE: ("admin.trip", "get", "trip_id"),
 }
 
 
@@ -129,6 +132,9 @@ class TripCoverageStatus:
         if kind in (NextStepKind.ANSWER_DECLARATION, NextStepKind.FILE_DECLARATION):
             assert self.declaration is not None
             return self.declaration.next_step
+        if kind is NextStepKind.CHECK_DECLARATIONS_ELSEWHERE:
+            assert self.declaration is not None
+            return self.declaration.elsewhere_next_step
         if kind is NextStepKind.NOTHING and self.status is CoverageStatus.CANCELLED:
             return _("Nothing to do: the trip is cancelled.")
         if kind is NextStepKind.NOTHING and self.certificate is not None:
@@ -248,6 +254,8 @@ class TripCoverageStatus:
             values["trip_id"] = self.trip.id
         if self.next_step in (NextStepKind.ANSWER_DECLARATION, NextStepKind.FILE_DECLARATION):
             values["_anchor"] = "declaration"  # the declaration panel of the trip page
+        if self.next_step is NextStepKind.CHECK_DECLARATIONS_ELSEWHERE:
+            values["_anchor"] = "declarations-elsewhere"  # its block "The other work countries"
         if endpoint == "admin.new_request":
             values["kind"] = (
                 "derogation" if self.next_step is NextStepKind.REQUEST_EXCEPTION else "initial"
@@ -453,6 +461,8 @@ def _with_declaration(
     step = status.next_step
     if step not in _COVERAGE_ACTIONS and declaration.state in _DECLARATION_STEPS:
         step = _DECLARATION_STEPS[declaration.state]
+    elif step not in _COVERAGE_ACTIONS and declaration.elsewhere_to_file:
+        step = NextStepKind.CHECK_DECLARATIONS_ELSEWHERE  # rule 8
     return replace(status, next_step=step, declaration=declaration)
 
 
