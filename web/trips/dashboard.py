@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from web.access import PAGE_SIZE, for_company, page_count
 from web.declarations.services import DeclarationStatus
@@ -49,7 +49,7 @@ def coverage_rows(
     stmt = (
         for_company(Trip, company_id)
         .where(Trip.status != TripStatus.CANCELLED.value)
-        .options(selectinload(Trip.employee))
+        .options(joinedload(Trip.employee))  # one query: selectinload asks per 500
         .order_by(Trip.start_date, Trip.id)
     )
     if month is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from web.access import for_company, page_of
 from web.audit import record_audit_event
@@ -73,7 +73,7 @@ def list_trips(
 ) -> tuple[list[Trip], int]:
     """Trips of the company overlapping [start, end], optionally for one employee, with their
     employees (the lists show them: no query per row)."""
-    stmt = for_company(Trip, company_id).options(selectinload(Trip.employee))
+    stmt = for_company(Trip, company_id).options(joinedload(Trip.employee))
     if employee_id is not None:
         stmt = stmt.where(Trip.employee_id == employee_id)
     if start is not None:
