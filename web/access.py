@@ -219,10 +219,24 @@ def get_company_object_or_404(model: type, object_id: object) -> Any:
 PAGE_SIZE = 25  # rows per page in the consoles' lists
 
 
-def page_of(stmt: Select[Any], order_by: Any, page: int) -> tuple[list[Any], int]:
-    """One page of a list (1-based, PAGE_SIZE rows) and the number of rows in the whole list."""
+def page_count(total: int) -> int:
+    """How many pages ``total`` rows fill (at least one: an empty list is one empty page)."""
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def page_of(
+    stmt: Select[Any], order_by: Any, page: int, *, last_if_past_end: bool = False
+) -> tuple[list[Any], int]:
+    """One page of a list (1-based, PAGE_SIZE rows) and the number of rows in the whole list.
+
+    A page past the end is empty (the API: a client reads pages until one is empty), or with
+    ``last_if_past_end`` the last page (the consoles: an old link after rows went away still
+    shows rows; the view says which page with ``min(page, page_count(total))``)."""
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(page, 1)
+    if last_if_past_end:
+        page = min(page, page_count(total))
     rows = db.session.scalars(
-        stmt.order_by(*order_by).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        stmt.order_by(*order_by).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     )
     return list(rows), total

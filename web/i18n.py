@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
 from babel.dates import format_skeleton
 from flask import current_app, has_request_context, request, session
@@ -73,10 +75,34 @@ def page_translations():
     return translations
 
 
+def translated(message: Any) -> str:
+    """``str(message)`` of a lazy label (``lazy_gettext``), remembered for the request and its
+    language: a list of 10,000 trips translates each label once, not once a row (flask_babel's
+    gettext costs tens of µs a call in its context look-ups; benchmarks/trip_lists.py)."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return str(message)
+    memo = g.setdefault("a1w_translated", {})
+    # Keyed by identity (a lazy string hashes by translating itself); the memo holds the message,
+    # so its id is not reused for another while the request lasts.
+    key = (id(page_translations()), id(message))
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (message, str(message))
+    return found[1]
+
+
 def format_day(value: date) -> str:
     """A date with the month in words in the reader's language ("2 Dec 2026", "2. Dez. 2026"):
     Babel's "medium" is numeric in some languages (German: 02.12.2026). Templates: ``|day``."""
-    return format_skeleton("yMMMd", value, locale=str(get_locale() or "en"))
+    return _format_day(value, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(value: date, locale: str) -> str:
+    # Babel parses the locale and the pattern on every call: a list of dates repeats days.
+    return format_skeleton("yMMMd", value, locale=locale)
 
 
 def format_moment(value: datetime) -> str:

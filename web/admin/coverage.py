@@ -1,5 +1,5 @@
-"""Employer console, the coverage dashboard: every trip's status and next step, filtered, and
-the same rows as CSV."""
+"""Employer console, the coverage dashboard: every trip's status and next step, filtered, a page
+at a time (counts over all pages), and the same rows as CSV."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from flask import Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from web.admin import admin_only, bp
+from web.admin import admin_only, bp, page_arg
 from web.auth.guards import require_recent_factor
 from web.declarations.public_messages import BUCKET_LABELS
 from web.rendering import render_list_or_errors
-from web.trips.dashboard import coverage_csv, coverage_rows
+from web.trips.dashboard import CoveragePage, coverage_csv, coverage_page, coverage_rows
 from web.trips.status import CoverageStatus
 from web.validation import country_field
 
@@ -57,15 +57,19 @@ def _dashboard_filters() -> tuple[dict[str, object], dict[str, str]]:
 @admin_only
 def coverage():
     filters, errors = _dashboard_filters()
-    rows = [] if errors else coverage_rows(current_user.company_id, **filters)  # type: ignore[arg-type]
-    counts = dict.fromkeys(DASHBOARD_STATUSES, 0)
-    for row in rows:
-        counts[row.status] += 1
+    found = (
+        CoveragePage([], dict.fromkeys(DASHBOARD_STATUSES, 0), 0, 1, 1)
+        if errors
+        else coverage_page(current_user.company_id, page_arg(), DASHBOARD_STATUSES, **filters)
+    )
     return render_list_or_errors(
         "admin/coverage.html",
         "admin/_coverage_rows.html",
-        rows=rows,
-        counts=counts,
+        rows=found.rows,
+        counts=found.counts,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
         statuses=DASHBOARD_STATUSES,
         declaration_labels=BUCKET_LABELS,
         errors=errors,

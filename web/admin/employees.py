@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from web.access import PAGE_SIZE, company_select, get_company_object_or_404
+from web.access import company_select, get_company_object_or_404, page_count
 from web.admin import admin_only, bp, page_arg
 from web.admin.forms import EmployeeForm
 from web.auth.invitations import (
@@ -49,15 +49,20 @@ def employees() -> Response:
     elif not query.isprintable():
         errors["q"] = _("contains characters that cannot be printed")
     page = page_arg()
-    rows, total = ([], 0) if errors else search_employees(current_user.company_id, query, page)
+    rows, total = (
+        ([], 0)
+        if errors
+        else search_employees(current_user.company_id, query, page, last_if_past_end=True)
+    )
+    pages = page_count(total)
     return render_list_or_errors(
         "admin/employees.html",
         "admin/_employee_rows.html",
         employees=rows,
         invitations=invitation_states(e.user for e in rows),
         total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        page=min(page, pages),
+        pages=pages,
         query=query,
         errors=errors,
         error_labels={"q": _("Search by name or email")},

@@ -9,7 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from web.access import PAGE_SIZE, get_company_object_or_404
+from web.access import get_company_object_or_404, page_count
 from web.admin import admin_only, bp, page_arg
 from web.admin.forms import TripForm
 from web.coverage.explain import localise
@@ -56,15 +56,17 @@ def trips() -> Response:
             end=bounds["to"],
             include_cancelled=request.args.get("cancelled") == "1",
             page=page,
+            last_if_past_end=True,
         )
+    pages = page_count(total)
     return render_list_or_errors(
         "admin/trips.html",
         "admin/_trip_rows.html",
         trips=rows,
         statuses=trip_statuses(rows),
         total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        page=min(page, pages),
+        pages=pages,
         selected=selected,
         errors=errors,
         error_labels={"from": _("From"), "to": _("To")},

@@ -51,7 +51,7 @@ from web.declarations.public_messages import (
 )
 from web.declarations.rules import NOT_REQUIRED, UNKNOWN, Rule, load_rules, rule_for
 from web.extensions import db
-from web.i18n import format_day
+from web.i18n import format_day, translated
 from web.models import Declaration, Role, Trip, TripStatus, User, utcnow
 from web.validation import InputError, parse_date
 
@@ -261,8 +261,10 @@ def receipt_file(declaration: Declaration | None) -> Path | None:
 def _not_required(trip: Trip, reason: NotRequiredReason, rule: Rule | None, **values) -> dict:
     return {
         "state": DeclarationState.NOT_REQUIRED,
-        "reason": str(REASON_LABELS[reason] % values) if values else str(REASON_LABELS[reason]),
-        "next_step": str(NEXT_STEP_NONE),
+        "reason": translated(REASON_LABELS[reason]) % values
+        if values
+        else translated(REASON_LABELS[reason]),
+        "next_step": translated(NEXT_STEP_NONE),
         "rule": rule,
     }
 
@@ -323,12 +325,12 @@ def _decide(trip: Trip, declaration: Declaration | None, today: date) -> dict:
 def _status(trip: Trip, declaration: Declaration | None, today: date) -> DeclarationStatus:
     decided = _decide(trip, declaration, today)
     rule = decided.get("rule")
-    documents = [(c, str(DOCUMENT_LABELS[c])) for c in rule.documents] if rule else []
+    documents = [(c, translated(DOCUMENT_LABELS[c])) for c in rule.documents] if rule else []
     return DeclarationStatus(
         trip_id=trip.id,
         host_state=trip.destination_state,
         state=decided["state"],
-        label=str(STATE_LABELS[decided["state"]]),
+        label=translated(STATE_LABELS[decided["state"]]),
         next_step=decided["next_step"],
         reason=decided.get("reason"),
         file_by=decided.get("file_by"),

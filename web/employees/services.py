@@ -12,7 +12,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from web.access import for_company, page_of
 from web.audit import record_audit_event
@@ -243,9 +243,12 @@ def imported_employees(batch: EmployeeImport) -> list[Employee]:
     )
 
 
-def search_employees(company_id: int, query: str = "", page: int = 1) -> tuple[list[Employee], int]:
+def search_employees(
+    company_id: int, query: str = "", page: int = 1, *, last_if_past_end: bool = False
+) -> tuple[list[Employee], int]:
     """One page of the company's employees matching ``query``, and the total count."""
-    stmt = for_company(Employee, company_id).join(User)
+    # The joined user fills each row's `user` (the list shows its invitation): no query per row.
+    stmt = for_company(Employee, company_id).join(User).options(contains_eager(Employee.user))
     query = " ".join(query.split())
     if query:
         like = f"%{query.lower()}%"
@@ -257,7 +260,12 @@ def search_employees(company_id: int, query: str = "", page: int = 1) -> tuple[l
                 User.email.like(like),
             )
         )
-    return page_of(stmt, (Employee.family_name, Employee.given_names, Employee.id), page)
+    return page_of(
+        stmt,
+        (Employee.family_name, Employee.given_names, Employee.id),
+        page,
+        last_if_past_end=last_if_past_end,
+    )
 
 
 # --- CSV import -------------------------------------------------------------------------------

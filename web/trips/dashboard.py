@@ -1,7 +1,10 @@
 """The coverage dashboard: every planned trip of a company with its coverage status, next step
-and declaration, filtered; and the same rows as CSV. Queries per page are constant: the trips
-with their employees, then `trip_statuses` and `declaration_statuses` for all of them at once
-(benchmarks/trip_lists.py counts them)."""
+and declaration, filtered, a page at a time with counts over all of them; and the same rows as
+CSV. Queries per page are constant: the trips with their employees, then `trip_statuses` for all
+of them at once (its declarations included). A status is decided in Python from the trip's
+stored answer, certificates, requests and declaration, so the counts and the status filter need
+every trip's; only the page's rows are rendered, and their sentences are built only when shown
+(benchmarks/trip_lists.py counts the queries and times the pages)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
-from web.access import for_company
-from web.declarations.services import DeclarationStatus, declaration_statuses
+from web.access import PAGE_SIZE, for_company, page_count
+from web.declarations.services import DeclarationStatus
 from web.extensions import db
 from web.models import Trip, TripStatus
 from web.trips.status import CoverageStatus, TripCoverageStatus, trip_statuses
@@ -46,7 +49,7 @@ def coverage_rows(
     stmt = (
         for_company(Trip, company_id)
         .where(Trip.status != TripStatus.CANCELLED.value)
-        .options(selectinload(Trip.employee))
+        .options(joinedload(Trip.employee))  # one query: selectinload asks per 500
         .order_by(Trip.start_date, Trip.id)
     )
     if month is not None:
@@ -58,16 +61,42 @@ def coverage_rows(
             or_(Trip.destination_state == country, Trip.work_states.contains(country))
         )
     trips = list(db.session.scalars(stmt))
-    statuses = trip_statuses(trips, today)
-    declarations = declaration_statuses(trips, today)
+    statuses = trip_statuses(trips, today)  # with each planned trip's declaration
     rows = []
     for trip in trips:
-        if status and statuses[trip.id].status != status:
+        found = statuses[trip.id]
+        if status and found.status != status:
             continue
-        if declaration and declarations[trip.id].bucket != declaration:
+        if declaration and (found.declaration is None or found.declaration.bucket != declaration):
             continue
-        rows.append(CoverageRow(trip, statuses[trip.id], declarations[trip.id]))
+        rows.append(CoverageRow(trip, found, found.declaration))
     return rows
+
+
+@dataclass(frozen=True)
+class CoveragePage:
+    """One page of the dashboard: its rows, the counts by status over every page, where it is."""
+
+    rows: list[CoverageRow]
+    counts: dict[CoverageStatus, int]
+    total: int
+    page: int
+    pages: int
+
+
+def coverage_page(
+    company_id: int, page: int, statuses: list[CoverageStatus], **filters: object
+) -> CoveragePage:
+    """Page ``page`` of ``coverage_rows`` (the last one when past the end, like the trips list),
+    and the number of rows in each of ``statuses`` over all pages."""
+    rows = coverage_rows(company_id, **filters)  # type: ignore[arg-type]
+    counts = dict.fromkeys(statuses, 0)
+    for row in rows:
+        counts[row.status] += 1
+    pages = page_count(len(rows))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    return CoveragePage(rows[start : start + PAGE_SIZE], counts, len(rows), page, pages)
 
 
 CSV_HEADER = (
@@ -98,6 +127,8 @@ def _csv_cell(value: object) -> str:
 
 
 def coverage_csv(rows: list[CoverageRow]) -> str:
+    """The rows as CSV. Built whole, not streamed: the statuses are computed for all rows
+    before the first line anyway, and the file of 10,000 trips is ~2 MB."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)

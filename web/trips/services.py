@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from web.access import for_company, page_of
 from web.audit import record_audit_event
@@ -68,9 +69,11 @@ def list_trips(
     end: date | None = None,
     include_cancelled: bool = False,
     page: int = 1,
+    last_if_past_end: bool = False,
 ) -> tuple[list[Trip], int]:
-    """Trips of the company overlapping [start, end], optionally for one employee."""
-    stmt = for_company(Trip, company_id)
+    """Trips of the company overlapping [start, end], optionally for one employee, with their
+    employees (the lists show them: no query per row)."""
+    stmt = for_company(Trip, company_id).options(joinedload(Trip.employee))
     if employee_id is not None:
         stmt = stmt.where(Trip.employee_id == employee_id)
     if start is not None:
@@ -79,4 +82,4 @@ def list_trips(
         stmt = stmt.where(Trip.start_date <= end)
     if not include_cancelled:
         stmt = stmt.where(Trip.status != TripStatus.CANCELLED.value)
-    return page_of(stmt, (Trip.start_date, Trip.id), page)
+    return page_of(stmt, (Trip.start_date, Trip.id), page, last_if_past_end=last_if_past_end)

@@ -44,7 +44,7 @@ from web.declarations.public_messages import DeclarationState
 from web.declarations.services import DeclarationStatus, declaration_statuses
 from web.extensions import db
 from web.filing.certificate_requests import CHECKLIST
-from web.i18n import format_day
+from web.i18n import format_day, translated
 from web.models import (
     Certificate,
     CertificateKind,
@@ -409,7 +409,7 @@ def _status_of(
 def _missing(draft: CertificateRequest | None) -> tuple[str, ...]:
     if draft is None:
         return ()
-    return tuple(str(label) for name, label in CHECKLIST if not getattr(draft, name))
+    return tuple(translated(label) for name, label in CHECKLIST if not getattr(draft, name))
 
 
 def trip_statuses(
