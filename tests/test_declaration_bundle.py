@@ -326,6 +326,31 @@ def test_the_dashboard_has_a_declaration_column_and_filter(app, world, dashboard
         assert _row_trips(fragment) == {trip_id}, bucket
 
 
+def _row(html: str, trip_id: int) -> str:
+    return re.search(rf'<tr data-trip="{trip_id}".*?</tr>', html, re.S).group(0)
+
+
+def test_each_row_names_its_own_declaration_state(app, data, world, dashboard):
+    """The filter groups states into four buckets; a row says which state it is in: an unsourced
+    state's trip is "not known: check" (never "required"), an unanswered one asks its question,
+    an overdue one says when it was due."""
+    unknown = data.trip(
+        world["employee"], "HU", TODAY + timedelta(days=20), TODAY + timedelta(days=25)
+    )
+    question = data.trip(
+        world["employee"], "FR", TODAY + timedelta(days=60), TODAY + timedelta(days=62)
+    )
+    client = signed_in(app, "bundle-admin@example.com")
+    html = client.get("/admin/coverage").get_data(as_text=True)
+    row = _row(html, unknown)
+    assert "Declaration rules not known: check" in row and "Declaration required" not in row
+    assert "Declaration: one question to answer" in _row(html, question)
+    missing = _row(html, dashboard["trips"]["missing"])
+    assert "Declaration missing" in missing and "was due" in missing and "file by" not in missing
+    required = _row(html, dashboard["trips"]["required"])
+    assert "Declaration required" in required and "file by" in required
+
+
 def test_the_dashboard_speaks_the_admins_language(app, world, dashboard):
     with app.app_context():
         db.session.get(User, world["admin"]).locale = "fr"

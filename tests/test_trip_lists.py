@@ -149,3 +149,32 @@ def test_the_csv_has_every_row_and_ignores_the_page(ninety):
     assert {r["status"] for r in rows} == {
         s.value for s in CoverageStatus if s is not CoverageStatus.CANCELLED
     }
+
+
+def test_statuses_are_the_same_read_in_batches(app, ninety, monkeypatch):
+    """Tens of thousands of trips exceed what one IN (...) may bind on SQLite (32,766): the
+    status queries read in batches, and the answer does not depend on the batch size."""
+    from sqlalchemy import select
+
+    import web.database
+    from web.models import Trip
+    from web.trips.status import trip_statuses
+
+    with app.app_context():
+        trips = db.session.scalars(select(Trip)).all()
+        assert len(trips) == 90
+
+        def answers():
+            return {
+                i: (s.status, s.next_step, s.declaration.state if s.declaration else None)
+                for i, s in trip_statuses(trips).items()
+            }
+
+        whole = answers()
+        monkeypatch.setattr(web.database, "IN_LIST_BATCH", 7)
+        assert answers() == whole
+        assert list(web.database.in_batches(range(15))) == [
+            list(range(7)),
+            list(range(7, 14)),
+            [14],
+        ]

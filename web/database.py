@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from web.extensions import db
+
+T = TypeVar("T")
+# SQLite binds each value of an IN (...) as one parameter, at most 32,766 per statement.
+IN_LIST_BATCH = 10_000
+
+
+def in_batches(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``values`` in lists short enough for one ``IN (...)`` on every database (a dashboard of
+    tens of thousands of trips stays one query per ten thousand, not one per row)."""
+    size = size or IN_LIST_BATCH
+    batch = list(values)
+    for start in range(0, len(batch), size):
+        yield batch[start : start + size]
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:

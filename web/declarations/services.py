@@ -29,6 +29,7 @@ from web.certificates.services import (
     check_pdf,
     documents_root,
 )
+from web.database import in_batches
 from web.declarations.public_messages import (
     CONTACT_LINE,
     DASHBOARD_BUCKETS,
@@ -351,15 +352,11 @@ def declaration_statuses(
     trips: list[Trip], today: date | None = None
 ) -> dict[int, DeclarationStatus]:
     """``declaration_status_for_trip`` for many trips with one query (the dashboard's column)."""
-    ids = [t.id for t in trips]
-    found = (
-        {
-            d.trip_id: d
-            for d in db.session.scalars(select(Declaration).where(Declaration.trip_id.in_(ids)))
-        }
-        if ids
-        else {}
-    )
+    found = {
+        d.trip_id: d
+        for ids in in_batches(t.id for t in trips)
+        for d in db.session.scalars(select(Declaration).where(Declaration.trip_id.in_(ids)))
+    }
     today = today or date.today()
     return {t.id: _status(t, found.get(t.id), today) for t in trips}
 

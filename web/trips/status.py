@@ -40,6 +40,7 @@ from sqlalchemy.orm import joinedload
 from web.certificates.services import is_in_force
 from web.certificates.titles import document_short_title
 from web.countries import localised_country_name
+from web.database import in_batches
 from web.declarations.public_messages import DeclarationState
 from web.declarations.services import DeclarationStatus, declaration_statuses
 from web.extensions import db
@@ -424,23 +425,29 @@ def trip_statuses(
     employee_ids = {t.employee_id for t in trips}
     # Held here, so the session's identity map (weak references) answers `trip.employee`
     # without a query per trip.
-    employees = db.session.scalars(
-        select(Employee)
-        .where(Employee.id.in_(employee_ids))
-        .options(joinedload(Employee.company))  # the declaration rules read the company's seat
-    ).all()
+    employees = [
+        employee
+        for ids in in_batches(employee_ids)
+        for employee in db.session.scalars(
+            select(Employee)
+            .where(Employee.id.in_(ids))
+            .options(joinedload(Employee.company))  # the declaration rules read the company's seat
+        )
+    ]
     certificates: dict[int, list[Certificate]] = {i: [] for i in employee_ids}
-    for certificate in db.session.scalars(
-        select(Certificate).where(Certificate.employee_id.in_(employee_ids))
-    ):
-        certificates[certificate.employee_id].append(certificate)
+    for ids in in_batches(employee_ids):
+        for certificate in db.session.scalars(
+            select(Certificate).where(Certificate.employee_id.in_(ids))
+        ):
+            certificates[certificate.employee_id].append(certificate)
     requests: dict[int, list[CertificateRequest]] = {t.id: [] for t in trips}
-    for req in db.session.scalars(
-        select(CertificateRequest)
-        .where(CertificateRequest.trip_id.in_(list(requests)))
-        .order_by(CertificateRequest.created_at, CertificateRequest.id)
-    ):
-        requests[req.trip_id].append(req)
+    for ids in in_batches(requests):
+        for req in db.session.scalars(
+            select(CertificateRequest)
+            .where(CertificateRequest.trip_id.in_(ids))
+            .order_by(CertificateRequest.created_at, CertificateRequest.id)
+        ):
+            requests[req.trip_id].append(req)
     declarations = declaration_statuses(trips, today)
     statuses = {
         t.id: _with_declaration(
