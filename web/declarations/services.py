@@ -14,9 +14,10 @@ import io
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
@@ -80,16 +81,35 @@ class DeclarationStatus:
     trip_id: int
     host_state: str
     state: DeclarationState
-    label: str
-    next_step: str
-    reason: str | None = None
+    # The sentences as (message, values), put into words when read: a dashboard decides the
+    # state of every trip but shows the words of 25 (benchmarks/trip_lists.py).
+    next_step_message: tuple[Any, dict[str, Any]]
+    reason_message: tuple[Any, dict[str, Any]] | None = None
     file_by: date | None = None
     rule: Rule | None = None
     declaration: Declaration | None = None
     receipt: ReceiptDocument | None = None
-    documents: list[tuple[str, str]] = field(default_factory=list)
     # The trip's other work countries, each with its own rule (declarations_elsewhere).
     elsewhere: tuple[DeclarationElsewhere, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return translated(STATE_LABELS[self.state])
+
+    @property
+    def next_step(self) -> str:
+        return _in_words(self.next_step_message)
+
+    @property
+    def reason(self) -> str | None:
+        return _in_words(self.reason_message) if self.reason_message else None
+
+    @property
+    def documents(self) -> list[tuple[str, str]]:
+        """The documents to keep on site: (code, label)."""
+        if self.rule is None:
+            return []
+        return [(code, translated(DOCUMENT_LABELS[code])) for code in self.rule.documents]
 
     @property
     def elsewhere_to_file(self) -> tuple[DeclarationElsewhere, ...]:
@@ -259,27 +279,43 @@ def receipt_file(declaration: Declaration | None) -> Path | None:
     return path
 
 
+def _in_words(message: tuple[Any, dict[str, Any]]) -> str:
+    """A (message, values) pair in the reader's language; a value that is a country code or a
+    date is put into words too."""
+    from web.countries import localised_country_name
+
+    text, values = message
+    words = {
+        key: localised_country_name(value)
+        if key == "country"
+        else format_day(value)
+        if isinstance(value, date)
+        else translated(value)
+        if key == "exemption"
+        else value
+        for key, value in values.items()
+    }
+    return translated(text) % words if words else translated(text)
+
+
 def _not_required(trip: Trip, reason: NotRequiredReason, rule: Rule | None, **values) -> dict:
     return {
         "state": DeclarationState.NOT_REQUIRED,
-        "reason": translated(REASON_LABELS[reason]) % values
-        if values
-        else translated(REASON_LABELS[reason]),
-        "next_step": translated(NEXT_STEP_NONE),
+        "reason": (REASON_LABELS[reason], values),
+        "next_step": (NEXT_STEP_NONE, {}),
         "rule": rule,
     }
 
 
 def _decide(trip: Trip, declaration: Declaration | None, today: date) -> dict:
-    from web.countries import localised_country_name
 
     host = trip.destination_state
-    country = localised_country_name(host)
+    country = host  # put into words when read (_in_words)
     rule = rule_for(host)
     if trip.status == TripStatus.CANCELLED.value:
         return _not_required(trip, NotRequiredReason.CANCELLED, rule)
     if declaration is not None and declaration.filed_on is not None:
-        return {"state": DeclarationState.FILED, "next_step": str(NEXT_STEP_FILED), "rule": rule}
+        return {"state": DeclarationState.FILED, "next_step": (NEXT_STEP_FILED, {}), "rule": rule}
     if rule is None:
         return _not_required(trip, NotRequiredReason.OUTSIDE_EU_RULES, None)
     if _company_seat(trip) == host:
@@ -290,14 +326,14 @@ def _decide(trip: Trip, declaration: Declaration | None, today: date) -> dict:
         # Never "not required": the employer checks the state's own posting website.
         return {
             "state": DeclarationState.UNKNOWN,
-            "next_step": str(NEXT_STEP_UNKNOWN % {"country": country}),
+            "next_step": (NEXT_STEP_UNKNOWN, {"country": country}),
             "rule": rule,
         }
     file_by = rule.file_by(trip.start_date)
     if declaration is None or declaration.provides_service is None:
         return {
             "state": DeclarationState.QUESTION,
-            "next_step": str(NEXT_STEP_QUESTION % {"country": country}),
+            "next_step": (NEXT_STEP_QUESTION, {"country": country}),
             "rule": rule,
             "file_by": file_by,
         }
@@ -309,15 +345,13 @@ def _decide(trip: Trip, declaration: Declaration | None, today: date) -> dict:
     if today > file_by:
         return {
             "state": DeclarationState.MISSING,
-            "next_step": str(NEXT_STEP_MISSING % {"portal": rule.portal_name}),
+            "next_step": (NEXT_STEP_MISSING, {"portal": rule.portal_name}),
             "rule": rule,
             "file_by": file_by,
         }
     return {
         "state": DeclarationState.REQUIRED,
-        "next_step": str(
-            NEXT_STEP_REQUIRED % {"portal": rule.portal_name, "date": format_day(file_by)}
-        ),
+        "next_step": (NEXT_STEP_REQUIRED, {"portal": rule.portal_name, "date": file_by}),
         "rule": rule,
         "file_by": file_by,
     }
@@ -325,20 +359,16 @@ def _decide(trip: Trip, declaration: Declaration | None, today: date) -> dict:
 
 def _status(trip: Trip, declaration: Declaration | None, today: date) -> DeclarationStatus:
     decided = _decide(trip, declaration, today)
-    rule = decided.get("rule")
-    documents = [(c, translated(DOCUMENT_LABELS[c])) for c in rule.documents] if rule else []
     return DeclarationStatus(
         trip_id=trip.id,
         host_state=trip.destination_state,
         state=decided["state"],
-        label=translated(STATE_LABELS[decided["state"]]),
-        next_step=decided["next_step"],
-        reason=decided.get("reason"),
+        next_step_message=decided["next_step"],
+        reason_message=decided.get("reason"),
         file_by=decided.get("file_by"),
-        rule=rule,
+        rule=decided.get("rule"),
         declaration=declaration,
         receipt=receipt_document(declaration),
-        documents=documents,
         elsewhere=tuple(declarations_elsewhere(trip, today)),
     )
 
