@@ -349,6 +349,12 @@ def test_each_row_names_its_own_declaration_state(app, data, world, dashboard):
     assert "Declaration missing" in missing and "was due" in missing and "file by" not in missing
     required = _row(html, dashboard["trips"]["required"])
     assert "Declaration required" in required and "file by" in required
+    late_question = data.trip(
+        world["employee"], "FR", TODAY - timedelta(days=1), TODAY + timedelta(days=3)
+    )
+    row = _row(client.get("/admin/coverage").get_data(as_text=True), late_question)
+    assert "Declaration: one question to answer" in row
+    assert "was due" in row and "file by" not in row
 
 
 def test_the_dashboard_speaks_the_admins_language(app, world, dashboard):

@@ -92,6 +92,8 @@ class DeclarationStatus:
     # The trip's other work countries, each with its own rule (declarations_elsewhere).
     elsewhere: tuple[DeclarationElsewhere, ...] = ()
 
+    overdue: bool = False  # the file-by date has passed (a question still open, or missing)
+
     @property
     def label(self) -> str:
         return translated(STATE_LABELS[self.state])
@@ -366,6 +368,7 @@ def _status(trip: Trip, declaration: Declaration | None, today: date) -> Declara
         next_step_message=decided["next_step"],
         reason_message=decided.get("reason"),
         file_by=decided.get("file_by"),
+        overdue=decided.get("file_by") is not None and today > decided["file_by"],
         rule=decided.get("rule"),
         declaration=declaration,
         receipt=receipt_document(declaration),
