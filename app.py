@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from babel import Locale
 from flask import Flask, request
 
 from web.config import PROJECT_ROOT, Config
@@ -169,13 +170,17 @@ def _init_compression(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "gzip"])  # static files
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    # A 64 KB window, not brotli's 4 MB default: the encoder allocates (and the kernel zeroes)
+    # tables sized to the window on every response, ~1 ms for a 4 KB page, while no page needs
+    # more (the largest vendored script, 450 KB, grows 0.7 %). benchmarks/verify_page.py.
+    app.config.setdefault("COMPRESS_BR_WINDOW", 16)
     Compress(app)
 
 
-def _select_locale() -> str:
-    from web.i18n import select_locale
+def _select_locale() -> Locale:
+    from web.i18n import locale_object, select_locale
 
-    return select_locale()
+    return locale_object(select_locale())
 
 
 def _init_login(app: Flask) -> None:

@@ -1,13 +1,21 @@
 """Verification page throughput: /V/<token> against a bare Flask route, same gunicorn, same run.
 
     .venv/bin/python benchmarks/verify_page.py [--seconds 10] [--concurrency 8] [--workers 2]
-        [--rounds 8]
+        [--rounds 8] [--limiter-storage redis://127.0.0.1:6379]
 
-Prints requests/s, p50/p99 latency for both and the ratio (target: /V/ at least 0.5 of bare).
-Both routes alternate in short rounds and ask for compression, as a phone does. The rate limit
-counts in memory by default; `--limiter-storage redis://…` measures production's storage (the
-in-memory storage of `limits` starts a short-lived thread for most hits: ~15 % of the page).
+Prints requests/s, p50/p99 latency for both, the ratio (target: /V/ at least 0.5 of bare) and the
+load average before and after (the machine is shared: compare ratios, not rates). Both routes
+alternate in short rounds and ask for compression, as a phone does. The bare route is a plain
+view of the same app (public, limiter-exempt, too small to compress). The rate limit counts in
+memory by default; `--limiter-storage redis://…` measures production's storage (one round trip
+per scan). The in-memory storage of `limits` starts a short-lived thread for about one hit in
+three: ~12 % of the page's time under gunicorn, which production does not pay.
 Set BENCH_DATABASE_URL=postgresql://… to measure on PostgreSQL (its tables are created there).
+
+Where the page's time went (py-spy on the workers and per-hook timers in process, docs/design.md
+§12): brotli's 4 MB default window (~1 ms of table allocation per response, now 64 KB), two
+limiter-storage reads per scan for X-RateLimit-* headers (now off), the sign-in loaded by the
+enrolment gate on a public page, Accept-Language parsing and Babel's Locale per request.
 """
 
 from __future__ import annotations
@@ -114,6 +122,7 @@ def main() -> int:
     # short rounds so that a busy machine slows both alike.
     headers = {"Accept-Encoding": "gzip, deflate, br"}
     rounds = max(1, args.rounds)
+    load_before = os.getloadavg()[0]
     bare_rows, page_rows = [], []
     with gunicorn(env, workers=args.workers) as port:
         drive(port, "/bench/bare", 1, args.concurrency, headers)  # warm up both paths
@@ -130,7 +139,8 @@ def main() -> int:
     print(
         f"gunicorn {args.workers} workers, {args.concurrency} clients, "
         f"{args.seconds:.0f} s each in {rounds} alternating rounds, loopback, Accept-Encoding br, "
-        f"limiter storage {storage}"
+        f"limiter storage {storage}; load average {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)"
     )
     print(f"{'route':<14} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, row in (("bare Flask", bare), ("/V/<token>", page)):

@@ -494,3 +494,36 @@ def test_a_token_verified_before_still_meets_a_revoked_key_and_its_dates(app, ce
         db.session.commit()
         answer = verify_for_inspector(text)
         assert answer.state == "not_genuine" and answer.reason == "key_revoked"
+
+
+def test_each_accept_language_gets_its_own_page_language(client, certificates):
+    """The language choice is remembered per Accept-Language header (web/i18n.py): phones with
+    different headers, one after the other, each get their own language, every time."""
+    text = certificates["valid_provisional"][1]
+    headers = ["de-DE,de;q=0.9", "fr-FR,fr;q=0.9,en;q=0.5", "de-DE,de;q=0.9", "pl", "xx", "es"]
+    expected = ["de", "fr", "de", "pl", "en", "es"]
+    for accept, lang in zip(headers * 2, expected * 2, strict=True):
+        html = client.get(_path(text), headers={"Accept-Language": accept}).get_data(as_text=True)
+        assert f'<html lang="{lang}">' in html, accept
+
+
+def test_a_repeated_scan_never_loads_a_sign_in(app, client, certificates, monkeypatch):
+    """A scan whose page is already rendered does not read the session's sign-in (the busiest
+    request; the enrolment gate looks at the route first), and still answers a signed-in
+    visitor. (Rendering a page loads it: flask-login's template context.)"""
+    from web.extensions import login_manager
+
+    loaded = []
+    original = login_manager._user_callback
+    monkeypatch.setattr(
+        login_manager, "_user_callback", lambda user_id: loaded.append(user_id) or original(user_id)
+    )
+    text = certificates["valid_provisional"][1]
+    app.test_client().get(_path(text))  # rendered once, by someone without a session
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"  # whatever it names: the page must not look
+    response = client.get(_path(text))
+    assert response.status_code == 200 and _state(response.get_data(as_text=True))
+    assert loaded == []
+    client.get("/login")  # a page that does look: the stub above is what flask-login calls
+    assert loaded == ["1"]

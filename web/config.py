@@ -73,7 +73,10 @@ class Config:
 
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "a1w")
-        self.RATELIMIT_HEADERS_ENABLED = True
+        # No X-RateLimit-* headers: they cost two more storage reads (Redis round trips) per
+        # limited request, a third of the busiest page's time; a 429 still says Retry-After
+        # (web/errors.py). benchmarks/verify_page.py.
+        self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
 
         self.SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "+49 30 1234 5678")

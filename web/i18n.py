@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_skeleton
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -46,14 +47,43 @@ def select_locale() -> str:
         chosen = request.args.get("lang")
         if chosen in PUBLIC_LANGUAGES:
             return chosen
-        return request.accept_languages.best_match(PUBLIC_LANGUAGES) or "en"
+        return _best_accepted(PUBLIC_LANGUAGES) or "en"
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or languages[0]
+    return _best_accepted(languages) or languages[0]
+
+
+# Phones send a handful of distinct Accept-Language headers; parsing and matching one costs more
+# than the rest of the language choice, so each worker remembers the last answers.
+_ACCEPTED_KEPT = 256
+_accepted: dict[tuple[str, tuple[str, ...]], str | None] = {}
+
+
+def _best_accepted(languages: tuple[str, ...]) -> str | None:
+    header = request.headers.get("Accept-Language")
+    if not header:
+        return None
+    key = (header, languages)
+    try:
+        return _accepted[key]
+    except KeyError:
+        pass
+    best = request.accept_languages.best_match(languages)
+    if len(_accepted) >= _ACCEPTED_KEPT:
+        _accepted.clear()  # a flood of odd headers only empties the memo
+    _accepted[key] = best
+    return best
+
+
+@cache
+def locale_object(code: str) -> Locale:
+    """Babel's Locale for a language code, parsed once per worker (flask_babel parses the
+    selector's string on every request otherwise; a Locale is returned as it is)."""
+    return Locale.parse(code)
 
 
 def page_translations():

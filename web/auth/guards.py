@@ -39,10 +39,11 @@ def _redirect(target: str) -> Response:
 
 def enrolment_gate() -> Response | None:
     """before_request: keep a staff sign-in without a factor on the enrolment page."""
-    if not current_user.is_authenticated or request.endpoint is None:
+    # The route first: a public page or a static file never loads the sign-in (the session).
+    if request.endpoint is None or request.endpoint == "static":
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "allowed_roles", None) == "public" or request.endpoint == "static":
+    if getattr(view, "allowed_roles", None) == "public" or not current_user.is_authenticated:
         return None
     if request.endpoint in ENROLMENT_ENDPOINTS or not needs_enrolment(current_user):
         return None

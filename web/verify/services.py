@@ -333,12 +333,12 @@ def _verify_with_register(text: str, now: datetime):
             return None
         kid = envelope.kid.hex()
         certificate_id = verifier.certificate_id_text(claims.certificate_id)
-    # Core on the session's connection: plain rows, no ORM identity work (same transaction).
-    row = (
-        db.session.connection()
-        .execute(_KEY_AND_REGISTER, {"kid": kid, "certificate_id": certificate_id})
-        .first()
-    )
+    # Core on a pooled connection of its own: plain rows, no ORM session to build and tear down
+    # (the busiest public request reads two committed rows and writes nothing).
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            _KEY_AND_REGISTER, {"kid": kid, "certificate_id": certificate_id}
+        ).first()
     register = row if row is not None and row.status is not None else None
     if (
         known is not None
