@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
+
+from web.extensions import db
 
 _CSRF_RE = re.compile(
     r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|name="csrf-token" content="([^"]+)"'
@@ -88,3 +94,43 @@ def create_invitation_link(client: FlaskClient, employee_id: int) -> str:
     match = INVITATION_LINK_RE.search(response.get_data(as_text=True))
     assert match, "no invitation link shown"
     return match.group(1)
+
+
+@contextmanager
+def recorded_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the block runs, in order: a page's or a function's query count."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def empty_database(tmp_path, schema: str) -> Iterator[str]:
+    """An empty database of this run's kind, for a migration's transition test: a SQLite file,
+    or on PostgreSQL a schema of its own (dropped afterwards)."""
+    from tests.conftest import TEST_DATABASE_URL
+    from web.config import normalise_database_url
+
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'transition.sqlite3'}"
+        return
+    engine = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    try:
+        yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()

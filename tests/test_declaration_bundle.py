@@ -15,10 +15,11 @@ from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import AuthActions
 from tests.factories import Factories, tiny_pdf
+from tests.helpers import recorded_statements
 from web.declarations.public_messages import BUCKET_LABELS
 from web.extensions import db
 from web.models import Incident, Role, Trip, User, utcnow
@@ -419,18 +420,8 @@ def test_the_csv_cells_of_the_declaration_column_are_neutralised(app, world, mon
 
 
 def _queries(app, client, url: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as statements:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements)
 
 

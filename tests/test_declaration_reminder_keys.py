@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from tests.conftest import TEST_DATABASE_URL, base_config
+from tests.conftest import base_config
 from tests.factories import Factories
-from web.config import normalise_database_url
+from tests.helpers import empty_database
 from web.declarations.reminders import DUE, STARTED, send_declaration_reminders
 from web.declarations.services import answer_question
 from web.extensions import db
@@ -27,18 +27,8 @@ DAY = date(2026, 11, 23)  # a Monday: the day the reminder job runs after the up
 @pytest.fixture
 def empty_database_url(tmp_path):
     """An empty database of this run's kind: a schema of its own on PostgreSQL."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'transition.sqlite3'}"
-        return
-    engine = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
-    separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{SCHEMA}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    engine.dispose()
+    with empty_database(tmp_path, SCHEMA) as url:
+        yield url
 
 
 def _reminders() -> set[tuple[str, str, int]]:

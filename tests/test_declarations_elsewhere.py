@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import AuthActions
+from tests.helpers import recorded_statements
 from web.declarations.public_messages import DeclarationState
 from web.declarations.rules import rule_for
 from web.declarations.services import (
@@ -232,15 +233,8 @@ def test_the_trip_list_takes_as_many_queries_for_many_countries(app, data, compa
     client.get("/api/v1/trips")  # warm up (the rules data, the session)
 
     def queries() -> int:
-        seen: list[str] = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(app) as seen:
             assert client.get("/api/v1/trips").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         return len(seen)
 
     few = queries()

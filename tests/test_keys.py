@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 import verifier
 from app import create_app
-from tests.conftest import TEST_DATABASE_URL, base_config
-from tests.helpers import status_via_published_lists
+from tests.conftest import base_config
+from tests.helpers import empty_database, status_via_published_lists
 from web.certificates.keys import (
     SigningKeyError,
     active_signing_key,
@@ -32,7 +32,6 @@ from web.certificates.services import (
     issue_provisional_certificate,
     sign_certificate,
 )
-from web.config import normalise_database_url
 from web.extensions import db
 from web.models import AuditEvent, Certificate, CertificateStatus, Employee, SigningKey
 
@@ -411,18 +410,8 @@ WITH_CLASSES = "0008_key_document_class"
 @pytest.fixture
 def empty_database_url(tmp_path):
     """An empty database of this run's kind: a schema of its own on PostgreSQL."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'transition.sqlite3'}"
-        return
-    engine = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS key_class_transition CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA key_class_transition"))
-    separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3Dkey_class_transition"
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS key_class_transition CASCADE"))
-    engine.dispose()
+    with empty_database(tmp_path, "key_class_transition") as url:
+        yield url
 
 
 def _seed_before_classes(connection, now) -> dict[str, str]:

@@ -15,7 +15,12 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.conftest import AuthActions
-from tests.helpers import csrf_token, post_form, status_via_published_lists
+from tests.helpers import (
+    csrf_token,
+    post_form,
+    recorded_statements,
+    status_via_published_lists,
+)
 from web.certificates.keys import (
     SigningKeyError,
     active_signing_key,
@@ -161,18 +166,8 @@ def test_the_counts_come_from_one_grouped_query(app, client, operator, employee_
         with app.app_context():
             rotate_keys("provisional")
             db.session.commit()
-    statements: list[str] = []
-
-    def remember(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with recorded_statements(app) as statements:
         html = client.get("/operator/keys").get_data(as_text=True)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", remember)
     assert html.count('<td class="key-count">') == 4
     counting = [s for s in statements if "signing_kid" in s and "count(" in s.lower()]
     assert len(counting) == 1, counting

@@ -11,10 +11,10 @@ import io
 import re
 
 import pytest
-from sqlalchemy import event
 
 from benchmarks.trip_lists import SCENARIOS, fill
 from tests.conftest import AuthActions
+from tests.helpers import recorded_statements
 from web.access import PAGE_SIZE
 from web.extensions import db
 from web.models import Role
@@ -46,19 +46,9 @@ def _planned(trips: int) -> int:
 
 
 def _queries(app, client, url: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as statements:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return len(statements)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import AuthActions
 from tests.factories import Factories, confirm_official
+from tests.helpers import recorded_statements
 from web.certificates.services import (
     CertificateInput,
     import_official_certificate,
@@ -324,16 +325,9 @@ def test_the_trips_list_shows_names_not_codes(admin, world):
 
 
 def test_statuses_for_many_trips_take_a_constant_number_of_queries(app, world, data):
-    from sqlalchemy import event
-
     def count_queries(trips: list[Trip]) -> int:
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(app) as seen:
             trip_statuses(trips)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
     with app.app_context():
