@@ -235,11 +235,11 @@ def test_account_page_lists_no_expired_staff_sign_in(app, data):
     tablet = app.test_client()
     tablet.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (iPad; CPU OS 17_0) Safari/605.1"
     assert AuthActions(tablet).login(email).status_code == 302
-    assert "Safari on iPad" in laptop.get("/account").get_data(as_text=True)
+    assert "Safari · iPad" in laptop.get("/account").get_data(as_text=True)
     with app.app_context():
-        row = db.session.scalar(select(SignIn).where(SignIn.device_label == "Safari on iPad"))
+        row = db.session.scalar(select(SignIn).where(SignIn.device_label == "Safari · iPad"))
         row.last_seen_at = utcnow() - timedelta(minutes=40)
         db.session.commit()
     page = laptop.get("/account").get_data(as_text=True)
-    assert "Safari on iPad" not in page
+    assert "Safari · iPad" not in page
     _assert_signed_out(tablet.get("/admin/employees"))
