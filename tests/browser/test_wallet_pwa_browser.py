@@ -442,7 +442,9 @@ def test_logout_offline_wipes_the_phone_and_ends_the_sign_in_when_back_online(
     # The network returns: the next page load ends the sign-in on the server.
     page.context.set_offline(False)
     page.goto("/wallet/")
-    page.wait_for_url(re.compile(r"/login(\?|$)"))
+    # Chromium may let the worker see the network a moment late: its offline page then tries
+    # again by itself (static/js/offline.js), 3 s later.
+    page.wait_for_url(re.compile(r"/login(\?|$)"), timeout=20_000)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert_nothing_personal_shown(page)
     rows = sign_ins(app, wallet["user_id"])
@@ -526,3 +528,33 @@ def test_wallet_pages_have_no_axe_violations(a11y_page, wallet, live_server):
     page.goto("/account")  # never kept: the offline page
     expect(page.get_by_role("heading", name="No network")).to_be_visible()
     assert axe_violations(page) == [], "offline page"
+
+
+def test_the_offline_page_tries_again_when_the_network_is_back(page, live_server):
+    """Shown while the browser says it is online, the offline page reloads by itself (at most
+    three times a minute); shown offline, it waits for the browser's "online" event."""
+    loads: list[str] = []
+    page.on("load", lambda _page: loads.append(page.url))
+    page.goto("/offline")
+    expect(page.get_by_role("heading", name="No network")).to_be_visible()
+    # The page loaded again by itself 3 s later (and that load counted its own try).
+    page.wait_for_function(
+        "() => JSON.parse(sessionStorage.getItem('a1w-offline-retries') || '[]').length >= 2",
+        timeout=15_000,
+    )
+    assert len(loads) >= 2, loads
+    page.evaluate(
+        "() => sessionStorage.setItem('a1w-offline-retries', JSON.stringify([Date.now(), "
+        "Date.now(), Date.now()]))"
+    )
+    page.reload()
+    loads.clear()
+    page.wait_for_timeout(3_500)
+    assert loads == [], loads  # three tries this minute: no more
+    page.context.set_offline(True)
+    page.evaluate("() => sessionStorage.clear()")
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(500)
+    assert len(loads) == 1, loads  # the "online" event reloads at once
+    page.context.set_offline(False)
+    assert page.console_errors == [], page.console_errors

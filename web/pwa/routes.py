@@ -21,6 +21,7 @@ SHELL_STATIC = (
     "js/wallet.js",
     "js/ask-outbox.js",
     "js/ask.js",
+    "js/offline.js",
     "vendor/htmx-2.0.11.min.js",
     "icons/icon.svg",
     "icons/icon-192.png",
