@@ -138,15 +138,14 @@ def _format_day(value: date, locale: str) -> str:
 def format_moment(value: datetime) -> str:
     """A time of day on a date, the month in words, in the reader's language and time zone
     ("3 Dec 2026, 07:10", "3. Dez. 2026, 07:10"). Templates: ``|moment``."""
-    from babel import Locale
     from babel.dates import format_time
     from flask_babel import to_user_timezone
 
-    locale = Locale.parse(str(get_locale() or "en"))
+    code = str(get_locale() or "en")
     local = to_user_timezone(value)
-    day = format_skeleton("yMMMd", local, locale=locale)
     # The locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", "{1} à {0}").
-    return locale.datetime_formats["medium"].format(format_time(local, "short", locale=locale), day)
+    joined = locale_object(code).datetime_formats["medium"]
+    return joined.format(format_time(local, "short", locale=code), _format_day(local.date(), code))
 
 
 def install_fast_template_gettext(app) -> None:
